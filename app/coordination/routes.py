@@ -1,0 +1,44 @@
+"""Coordinators' pages: the fundraising total and the queue of screenings to publish."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..organiser.forms import ActionForm
+from ..services import ledger, screenings
+from ..services.errors import TransitionError
+
+bp = Blueprint("coordination", __name__)
+
+
+@bp.before_request
+@login_required
+def require_coordinator():
+    """Only coordinators and admins work here."""
+    if not current_user.is_coordinator:
+        abort(403)
+
+
+@bp.get("/")
+def index():
+    """Totals across the tour, per currency and in the base currency, and the approval queue."""
+    return render_template(
+        "coordination/index.html", totals=ledger.totals(), queue=screenings.awaiting_approval(),
+        action_form=ActionForm(),
+    )
+
+
+@bp.post("/screenings/<int:screening_id>/publish")
+def publish(screening_id: int):
+    """Approve a submitted screening, which makes it public."""
+    item = screenings.get_editable(screening_id, current_user)
+    if ActionForm().validate_on_submit():
+        try:
+            screenings.publish(item, current_user)
+        except TransitionError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"Published: {item.display_title} in {item.city.name}.", "success")
+    return redirect(url_for("coordination.index"))

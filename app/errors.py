@@ -1,0 +1,53 @@
+"""Error pages in the site's layout, and the mapping of domain errors to status codes."""
+
+import logging
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+from .services.errors import NotFound
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood. If you were sending a form, "
+                         "reload the page and try again."),
+    403: ("Not allowed", "Your account cannot do this."),
+    404: ("Not found", "There is nothing at this address. It may have been moved or removed."),
+    405: ("Method not allowed", "This address does not accept that kind of request."),
+    413: ("Too large", "What you sent is larger than this site accepts."),
+    422: ("Could not process", "The request could not be processed."),
+    429: ("Too many requests", "Please wait a moment and try again."),
+    500: ("Something went wrong", "An error on our side stopped this page. It has been logged; "
+                                  "nothing you sent was half-saved."),
+}
+
+
+def render_error(status: int):
+    """The error page for a status code."""
+    title, message = MESSAGES.get(status, (f"Error {status}", ""))
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def install(app: Flask) -> None:
+    """Register handlers for HTTP errors, domain NotFound and anything unexpected."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if exc.code is None or exc.code < 400:
+            return exc
+        return render_error(exc.code)
+
+    @app.errorhandler(NotFound)
+    def not_found(_exc: NotFound):
+        return render_error(404)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        # Roll back so that nothing half-written is committed by a later request.
+        db.session.rollback()
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        if app.testing and app.config.get("PROPAGATE_TEST_ERRORS", True):
+            raise exc
+        return render_error(InternalServerError.code)

@@ -1,0 +1,38 @@
+"""Every model, imported here so that the metadata and Alembic see them all."""
+
+from .base import utcnow
+from .catalogue import Beneficiary, Film
+from .collective import Collective, Membership, MembershipRole
+from .money import Channel, Contribution, ContributionState, ExchangeRate, Fundraiser
+from .place import City, Country, Venue, Visibility
+from .safety import AuditEvent, Incident, IncidentKind
+from .screening import PUBLIC_STATUSES, CancelReason, Screening, Status, screening_hosts
+from .user import Role, User
+
+__all__ = [
+    "PUBLIC_STATUSES",
+    "AuditEvent",
+    "Beneficiary",
+    "CancelReason",
+    "Channel",
+    "City",
+    "Collective",
+    "Contribution",
+    "ContributionState",
+    "Country",
+    "ExchangeRate",
+    "Film",
+    "Fundraiser",
+    "Incident",
+    "IncidentKind",
+    "Membership",
+    "MembershipRole",
+    "Role",
+    "Screening",
+    "Status",
+    "User",
+    "Venue",
+    "Visibility",
+    "screening_hosts",
+    "utcnow",
+]

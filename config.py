@@ -1,0 +1,81 @@
+"""Configuration classes, chosen by APP_ENV and filled from environment variables."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+# Placeholder secrets that must never be used in production.
+INSECURE_SECRETS = {"", "dev", "change-me", "development-only-secret-key"}
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret-key")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'screenings.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR").upper()
+    SCREENINGS_PER_PAGE = 20
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "screenings-demo-2026")
+
+
+class DevelopmentConfig(Config):
+    """Local development: the SQLite file in instance/ and helpful errors in the log."""
+
+    DEBUG = False  # the debugger would show stack traces; errors go to the log instead
+
+
+class TestingConfig(Config):
+    """The test suite: its own database, CSRF off unless a test turns it on."""
+
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = False
+    # Cheap hashes keep the suite fast; production uses argon2-cffi's RFC 9106 defaults.
+    ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+class ProductionConfig(Config):
+    """Production: secure cookies, and no start without a real secret key."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def check(cls, config: dict) -> None:
+        """Refuse to start with a missing, placeholder or short secret key."""
+        secret = config.get("SECRET_KEY") or ""
+        if secret in INSECURE_SECRETS or len(secret) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in "
+                'production, e.g. python -c "import secrets; print(secrets.token_hex(32))"'
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None) -> type[Config]:
+    """The configuration class for an APP_ENV value."""
+    name = (name or "development").lower()
+    if name not in CONFIGS:
+        raise RuntimeError(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+    return CONFIGS[name]
