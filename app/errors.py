@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
@@ -37,7 +37,12 @@ def install(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
-        return render_error(exc.code)
+        response = make_response(render_error(exc.code))
+        # Keep what the exception says about itself, such as Allow on a 405.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(NotFound)
     def not_found(_exc: NotFound):

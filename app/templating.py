@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from babel import Locale
 from flask import Flask
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -44,10 +45,18 @@ def format_money(minor: int | None, currency: str | None) -> str:
     return money.format_display(minor, currency, "en")
 
 
+def language_name(code_or_name: str | None) -> str:
+    """English name of an ISO 639 code ("uk" -> "Ukrainian"), else the text as typed."""
+    if not code_or_name:
+        return ""
+    return Locale("en").languages.get(code_or_name.strip().lower(), code_or_name)
+
+
 def install(app: Flask) -> None:
     """Register the filters and globals."""
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(iso_local, "iso_local")
+    app.add_template_filter(language_name, "language_name")
     app.add_template_global(format_money, "format_money")
     app.add_template_global(STATUS_LABELS, "STATUS_LABELS")
     app.add_template_global(VISIBILITY_LABELS, "VISIBILITY_LABELS")

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import flask_migrate
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
@@ -32,11 +33,27 @@ def _database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+class FreshContextClient(FlaskClient):
+    """A client whose every request runs in a new application context, as in production.
+
+    The per-test app context would otherwise be reused by each request, so flask.g (where
+    Flask-Login caches the loaded user) and the database session would carry over from one
+    request, or one client, to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()  # objects the test holds may have changed in the request
+        return response
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     """The application on a database migrated from empty with the real migrations."""
     url = _database_url(tmp_path_factory)
     application = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    application.test_client_class = FreshContextClient
     with application.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -65,7 +82,7 @@ def _app_context(app):
 
 @pytest.fixture
 def client(app):
-    """A test client with cookies."""
+    """A test client with cookies whose requests see only what was committed."""
     return app.test_client()
 
 
@@ -146,4 +163,4 @@ def make_screening(collective: Collective, actor: User | None = None,
 @pytest.fixture(scope="session", autouse=True)
 def _warm_gazetteer():
     """Load the offline city list once for the whole run."""
-    cities._gazetteer().get_cities()
+    cities._names_index()

@@ -50,7 +50,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """End this session."""
+    """End this session and every other session of the user (a copied cookie stops working)."""
+    current_user.session_version += 1
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "info")

@@ -27,8 +27,9 @@ class Fundraiser(TimestampMixin, db.Model):
 
     screening: Mapped["Screening"] = relationship(back_populates="fundraiser")  # noqa: F821
     beneficiary: Mapped["Beneficiary"] = relationship()  # noqa: F821
+    # The database cascades deletes; the ORM must not try to orphan the rows first.
     contributions: Mapped[list["Contribution"]] = relationship(
-        back_populates="fundraiser", order_by="Contribution.received_on"
+        back_populates="fundraiser", order_by="Contribution.received_on", passive_deletes=True
     )
 
     __table_args__ = (

@@ -8,6 +8,7 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -31,6 +32,11 @@ STATE_LABELS = {
 }
 
 
+def options(pairs) -> list[SelectChoice]:
+    """Select or radio options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def _length(field: str) -> Length:
     return Length(max=MAX_LENGTHS[field])
 
@@ -51,7 +57,7 @@ class ScreeningForm(FlaskForm):
                                 render_kw={"autocomplete": "street-address"})
     visibility = RadioField(
         "Who may see the address",
-        choices=[(v.value, v.value) for v in Visibility],
+        choices=options((v.value, v.value) for v in Visibility),
         default=Visibility.CITY_ONLY.value,
         validators=[InputRequired()],
     )
@@ -85,8 +91,10 @@ class ContributionForm(FlaskForm):
                            render_kw={"list": "currencies", "maxlength": 3,
                                       "autocapitalize": "characters"})
     received_on = DateField("Date", default=date.today, validators=[DataRequired()])
-    channel = SelectField("How it came in", choices=[(c.value, CHANNEL_LABELS[c]) for c in Channel])
-    state = SelectField("State", choices=[(s.value, STATE_LABELS[s]) for s in ContributionState],
+    channel = SelectField("How it came in",
+                          choices=options((c.value, CHANNEL_LABELS[c]) for c in Channel))
+    state = SelectField("State",
+                        choices=options((s.value, STATE_LABELS[s]) for s in ContributionState),
                         default=ContributionState.COLLECTED.value)
     note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000)])
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..extensions import db
 from ..services import catalogue, cities, ledger, money, permissions, screenings
 from ..services.errors import TransitionError, ValidationFailed
-from .forms import ActionForm, ContributionForm, ScreeningForm
+from .forms import ActionForm, ContributionForm, ScreeningForm, options
 
 bp = Blueprint("organiser", __name__)
 
@@ -23,12 +23,12 @@ def require_login():
 
 def _fill_choices(form: ScreeningForm) -> None:
     """Options for the selects, from the database and the gazetteer."""
-    form.film.choices = [(f.slug, f.title) for f in catalogue.films()]
-    form.beneficiary.choices = [(b.slug, b.name) for b in catalogue.beneficiaries()]
-    form.collective.choices = [
+    form.film.choices = options((f.slug, f.title) for f in catalogue.films())
+    form.beneficiary.choices = options((b.slug, b.name) for b in catalogue.beneficiaries())
+    form.collective.choices = options(
         (c.slug, c.name) for c in permissions.collectives_for_new_screening(current_user)
-    ]
-    form.country.choices = [("", "Choose a country"), *cities.country_choices()]
+    )
+    form.country.choices = options([("", "Choose a country"), *cities.country_choices()])
 
 
 def _input_from(form: ScreeningForm) -> screenings.ScreeningInput:
@@ -81,7 +81,7 @@ def new_screening():
     if not form.collective.choices:
         abort(403)
     if request.method == "GET" and len(form.collective.choices) == 1:
-        form.collective.data = form.collective.choices[0][0]
+        form.collective.data = form.collective.choices[0].value
     if form.validate_on_submit():
         try:
             screening = screenings.create(_input_from(form), current_user)

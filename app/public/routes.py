@@ -12,7 +12,10 @@ bp = Blueprint("public", __name__)
 def _page_number() -> int:
     """The requested page, 1 for anything that is not a positive number."""
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
+    # isascii(): "²".isdigit() is true, yet int("²") fails.
+    if value.isascii() and value.isdigit() and 0 < int(value) < 1_000_000:
+        return int(value)
+    return 1
 
 
 def _list_page(query, template: str):

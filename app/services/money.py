@@ -6,6 +6,9 @@ from functools import cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
+# Far above any real fundraiser, far below BIGINT: an amount past it is a typing mistake.
+MAX_MINOR = 10**15 - 1
+
 # Digits with at most one decimal separator; no signs, exponents or grouping.
 _PLAIN_AMOUNT = re.compile(r"^\d{1,15}(?:[.,]\d+)?$")
 
@@ -50,7 +53,10 @@ def parse(text: str, currency: str) -> int:
             f"{currency} amounts have {places} decimal places at most."
             if places else f"{currency} amounts have no decimal places."
         )
-    return int(value.scaleb(places))
+    minor = int(value.scaleb(places))
+    if minor > MAX_MINOR:
+        raise MoneyError("That amount is too large.")
+    return minor
 
 
 def to_decimal(minor: int, currency: str) -> Decimal:

@@ -179,20 +179,26 @@ def update(screening: Screening, data: ScreeningInput, actor: User) -> Screening
     """Change a screening and its fundraiser from the same input as create()."""
     r = _resolve(data, actor)
     before = _snapshot(screening)
-    screening.film, screening.city = r.film, r.city
-    screening.starts_at, screening.timezone = r.starts_at, r.city.timezone
-    screening.title = data.title.strip() or None
-    screening.description = data.description.strip()
-    screening.language = data.language.strip() or None
-    screening.subtitles = data.subtitles.strip() or None
-    if r.collective not in screening.collectives:
-        screening.collectives = [r.collective]
-    venue = screening.venue
-    venue.name, venue.address = data.venue_name.strip(), data.venue_address.strip()
-    venue.city, venue.visibility = r.city, r.visibility
-    fundraiser = screening.fundraiser
-    fundraiser.beneficiary, fundraiser.purpose = r.beneficiary, data.purpose.strip()
-    fundraiser.goal_amount_minor, fundraiser.goal_currency = r.goal_minor, r.goal_currency
+    # One UPDATE per row: no flush while the edit is half applied.
+    with db.session.no_autoflush:
+        screening.film, screening.city = r.film, r.city
+        screening.starts_at, screening.timezone = r.starts_at, r.city.timezone
+        screening.title = data.title.strip() or None
+        screening.description = data.description.strip()
+        screening.language = data.language.strip() or None
+        screening.subtitles = data.subtitles.strip() or None
+        if r.collective not in screening.collectives:
+            screening.collectives = [r.collective]
+        venue = screening.venue
+        venue.name, venue.address = data.venue_name.strip(), data.venue_address.strip()
+        venue.city, venue.visibility = r.city, r.visibility
+        fundraiser = screening.fundraiser
+        fundraiser.beneficiary, fundraiser.purpose = r.beneficiary, data.purpose.strip()
+        fundraiser.goal_amount_minor, fundraiser.goal_currency = r.goal_minor, r.goal_currency
+        # Venue and fundraiser have no version of their own: a change to them touches the
+        # screening row, so its version check guards them too.
+        if db.session.is_modified(venue) or db.session.is_modified(fundraiser):
+            screening.updated_at = utcnow()
     db.session.flush()
     audit.record(actor, "screening.update", screening, before=before, after=_snapshot(screening))
     return screening
