@@ -1,12 +1,21 @@
 """Every model, imported here so that the metadata and Alembic see them all."""
 
+from .account import Invitation, PasswordReset, RecoveryCode
 from .base import utcnow
 from .catalogue import Beneficiary, Film
 from .collective import Collective, Membership, MembershipRole
 from .money import Channel, Contribution, ContributionState, ExchangeRate, Fundraiser
 from .place import City, Country, Venue, Visibility
 from .safety import AuditEvent, Incident, IncidentKind
-from .screening import PUBLIC_STATUSES, CancelReason, Screening, Status, screening_hosts
+from .screening import (
+    PUBLIC_STATUSES,
+    CancelReason,
+    ChangeKind,
+    Screening,
+    ScreeningChange,
+    Status,
+    screening_hosts,
+)
 from .user import Role, User
 
 __all__ = [
@@ -14,6 +23,7 @@ __all__ = [
     "AuditEvent",
     "Beneficiary",
     "CancelReason",
+    "ChangeKind",
     "Channel",
     "City",
     "Collective",
@@ -25,10 +35,14 @@ __all__ = [
     "Fundraiser",
     "Incident",
     "IncidentKind",
+    "Invitation",
     "Membership",
     "MembershipRole",
+    "PasswordReset",
+    "RecoveryCode",
     "Role",
     "Screening",
+    "ScreeningChange",
     "Status",
     "User",
     "Venue",

@@ -81,6 +81,8 @@ class Screening(TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+    # iCalendar SEQUENCE: raised when the date or place changes or the screening is cancelled.
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     # Raised on every update: two edits from the same stale copy cannot both win.
     version_id: Mapped[int] = mapped_column(default=1)
 
@@ -107,6 +109,10 @@ class Screening(TimestampMixin, db.Model):
         ),
     )
 
+    changes: Mapped[list["ScreeningChange"]] = relationship(
+        back_populates="screening", order_by="ScreeningChange.id", cascade="all, delete-orphan"
+    )
+
     @property
     def display_title(self) -> str:
         """The screening's own title, or the film's."""
@@ -114,3 +120,32 @@ class Screening(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Screening {self.id} {self.status}>"
+
+
+class ChangeKind(enum.StrEnum):
+    """What kind of move a screening went through."""
+
+    POSTPONED = "postponed"
+    RESCHEDULED = "rescheduled"
+    RELOCATED = "relocated"
+
+
+class ScreeningChange(TimestampMixin, db.Model):
+    """A postponement, new date or new venue; old venues stay referenced here (history)."""
+
+    __tablename__ = "screening_changes"
+
+    screening_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("screenings.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[ChangeKind] = mapped_column(enum_column(ChangeKind, "screening_change_kind"))
+    from_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    to_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    from_venue_id: Mapped[int | None] = mapped_column(sa.ForeignKey("venues.id"))
+    to_venue_id: Mapped[int | None] = mapped_column(sa.ForeignKey("venues.id"))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    screening: Mapped[Screening] = relationship(back_populates="changes")
+    from_venue: Mapped["Venue | None"] = relationship(foreign_keys=[from_venue_id])  # noqa: F821
+    to_venue: Mapped["Venue | None"] = relationship(foreign_keys=[to_venue_id])  # noqa: F821
