@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from config import INSTANCE_DIR, config_for
 
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
@@ -31,6 +31,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_blueprints(app)
     register_template_helpers(app)
     register_error_handlers(app)
+    register_security(app)
     register_commands(app)
     return app
 
@@ -43,6 +44,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     csrf.init_app(app)
     babel.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
@@ -53,13 +55,19 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount every area of the site."""
+    from .account.routes import bp as account_bp
+    from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
     from .coordination.routes import bp as coordination_bp
+    from .members.routes import bp as members_bp
     from .organiser.routes import bp as organiser_bp
     from .public.routes import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(members_bp)
+    app.register_blueprint(admin_bp, url_prefix="/coordination/users")
     app.register_blueprint(organiser_bp, url_prefix="/organiser")
     app.register_blueprint(coordination_bp, url_prefix="/coordination")
 
@@ -74,6 +82,13 @@ def register_template_helpers(app: Flask) -> None:
 def register_error_handlers(app: Flask) -> None:
     """Error pages in the site's layout; never a stack trace."""
     from .errors import install
+
+    install(app)
+
+
+def register_security(app: Flask) -> None:
+    """Security headers, session time-outs and rate limits on every response."""
+    from .security import install
 
     install(app)
 

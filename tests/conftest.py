@@ -2,6 +2,7 @@
 
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import flask_migrate
 import pytest
@@ -21,7 +22,7 @@ from app.models import (
     Status,
     User,
 )
-from app.services import cities, passwords, screenings
+from app.services import cities, mail, passwords, screenings
 
 PASSWORD = "correct horse battery staple"
 
@@ -52,7 +53,8 @@ class FreshContextClient(FlaskClient):
 def app(tmp_path_factory):
     """The application on a database migrated from empty with the real migrations."""
     url = _database_url(tmp_path_factory)
-    application = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    outbox = tmp_path_factory.mktemp("outbox")
+    application = create_app("testing", SQLALCHEMY_DATABASE_URI=url, MAIL_OUTBOX_DIR=str(outbox))
     application.test_client_class = FreshContextClient
     with application.app_context():
         if db.engine.dialect.name == "postgresql":
@@ -71,6 +73,8 @@ def _app_context(app):
     with app.app_context():
         yield
         db.session.remove()
+        for message in Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"):
+            message.unlink()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
@@ -78,6 +82,12 @@ def _app_context(app):
             else:
                 for name in tables:
                     conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 (table names are ours)
+
+
+@pytest.fixture
+def outbox():
+    """The messages the app has "sent" in this test (written to the outbox folder)."""
+    return mail.outbox_messages
 
 
 @pytest.fixture
