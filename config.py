@@ -37,13 +37,26 @@ class Config:
     MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "false").lower() in ("1", "true", "yes")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "screenings@localhost")
     MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
-    # Rate limits: memory on one machine; a Redis URL (redis://host:6379/0) for several.
+    # Rate limits (the table is app/ratelimits.py): memory is per process, so with several
+    # workers or machines use Redis (redis://host:6379/0).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True  # X-RateLimit-* and Retry-After
+    # A moving window: no burst of twice the limit around the edge of a fixed window.
+    RATELIMIT_STRATEGY = "moving-window"
+    # Redis down: keep counting in each process's memory rather than failing every login.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "screenings"  # the Redis keys are recognisable in a shared instance
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted
+    # (ProxyFix). 0 ignores those headers, so a client cannot pick its own address for the
+    # per-address rate limits; behind one nginx, set it to 1.
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     # Sessions end after this long without a request, and this long after login in any case.
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "60"))
     SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
+    # app/security.py turns this into Flask-Login's REMEMBER_COOKIE_DURATION.
     REMEMBER_COOKIE_DAYS = int(os.environ.get("REMEMBER_COOKIE_DAYS", "14"))
+    # Strict-Transport-Security; only ProductionConfig turns it on (never in debug or tests).
+    HSTS_ENABLED = False
     # Links sent by mail stay valid this long.
     INVITATION_VALID_HOURS = 72
     PASSWORD_RESET_VALID_MINUTES = 60
@@ -74,6 +87,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    HSTS_ENABLED = True
 
     @classmethod
     def check(cls, config: dict) -> None:

@@ -8,7 +8,8 @@ from flask.cli import AppGroup
 
 from .extensions import db
 from .models import Role
-from .services import demo, users
+from .services import demo, twofactor, users
+from .services.demo import data as demo_data
 from .services.errors import ValidationFailed
 
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -53,6 +54,26 @@ def seed(screening_count, contribution_count):
     report = demo.seed(screening_count=screening_count, contribution_count=contribution_count)
     db.session.commit()
     click.echo(report)
+
+
+@demo_cli.command("code")
+@click.argument("email")
+def demo_code(email):
+    """Print the current two-factor code of a demo account (and of no other account)."""
+    email = email.strip().lower()
+    user = users.find_by_email(email) if email in {u[0] for u in demo_data.USERS} else None
+    if user is None or not user.has_two_factor:
+        click.echo(f"Error: {email} is not a demo account with two-factor authentication "
+                   f"(those are: {', '.join(demo_data.DEMO_TWO_FACTOR_EMAILS)}; run "
+                   "`flask demo seed` first).", err=True)
+        raise SystemExit(1)
+    found = twofactor.demo_code(user)
+    if found is None:
+        click.echo("The current code was just used; run this again in a few seconds.", err=True)
+        raise SystemExit(1)
+    code, seconds = found
+    click.echo(code)
+    click.echo(f"(valid for about {seconds} more seconds, once)", err=True)
 
 
 def install(app: Flask) -> None:

@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import flask_migrate
+import pyotp
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from app import create_app
 from app.extensions import db
@@ -78,6 +79,8 @@ def _app_context(app):
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
+                # A connection left idle in a transaction would block TRUNCATE forever: fail.
+                conn.execute(text("SET LOCAL lock_timeout = '20s'"))
                 conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             else:
                 for name in tables:
@@ -97,20 +100,36 @@ def client(app):
 
 
 def login(client, user: User, password: str = PASSWORD):
-    """Log the user in through the real login form."""
+    """Log the user in through the real login form, and its two-factor step when enrolled."""
     response = client.post("/login", data={"email": user.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
+    if response.headers["Location"].startswith("/login/two-factor"):
+        # Each test logs in several times within one 30-second step: forget the last used
+        # step, or the replay protection would (rightly) refuse the same code again.
+        db.session.execute(
+            update(User).where(User.id == user.id).values(totp_last_step=None)
+        )
+        db.session.commit()
+        code = pyotp.TOTP(user.totp_secret).now()
+        response = client.post("/login/two-factor", data={"code": code})
+        assert response.status_code == 302, response.get_data(as_text=True)
     return response
 
 
 def make_user(role: Role = Role.ORGANISER, collective: Collective | None = None,
-              email: str | None = None, admin_of_collective: bool = False) -> User:
-    """A committed user, optionally a member (or admin) of a collective."""
+              email: str | None = None, admin_of_collective: bool = False,
+              two_factor: bool | None = None) -> User:
+    """A committed user, optionally a member (or admin) of a collective.
+
+    Coordinators and admins get a confirmed authenticator by default, as they must have one.
+    """
     count = db.session.query(User).count()
     user = User(
         email=email or f"user{count + 1}@example.org", display_name=f"User {count + 1}",
         role=role, password_hash=passwords.hash_password(PASSWORD),
     )
+    if two_factor or (two_factor is None and role in (Role.COORDINATOR, Role.ADMIN)):
+        user.totp_secret, user.totp_confirmed_at = pyotp.random_base32(), datetime.now(UTC)
     db.session.add(user)
     if collective is not None:
         db.session.add(Membership(

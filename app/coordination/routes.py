@@ -1,22 +1,17 @@
-"""Coordinators' pages: the fundraising total and the queue of screenings to publish."""
+"""Coordinators' pages: the fundraising total and the approval queue; the audit log and the
+incident log live in their own modules on the same blueprint."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
 
 from ..extensions import db
 from ..organiser.forms import ActionForm
 from ..services import ledger, screenings
 from ..services.errors import TransitionError
+from . import audit_log, incidents  # noqa: F401  (registers their routes)
+from .blueprint import bp
 
-bp = Blueprint("coordination", __name__)
-
-
-@bp.before_request
-@login_required
-def require_coordinator():
-    """Only coordinators and admins work here."""
-    if not current_user.is_coordinator:
-        abort(403)
+__all__ = ["bp"]
 
 
 @bp.get("/")

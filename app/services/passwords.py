@@ -1,10 +1,37 @@
-"""Password hashing with argon2id; hashes made with weaker settings are upgraded on login."""
+"""Passwords: the policy for new ones, argon2id hashing (upgraded on login), and changing them."""
 
+import re
+from collections.abc import Iterable
+from datetime import datetime
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
+from sqlalchemy import update
+from zxcvbn import zxcvbn
+
+from ..extensions import db
+from ..models import PasswordReset, User, utcnow
+from . import audit, mail
+from .errors import ValidationFailed
+
+MIN_LENGTH = 12
+MAX_LENGTH = 128
+# zxcvbn's score runs 0..4; 3 means about 10^8 guesses or more, "safely unguessable" for an
+# online attack and a fair margin offline against argon2id. Every entry of zxcvbn's
+# common-password list (and simple variations of it) scores below 3, so the score alone
+# refuses those too, and also keyboard walks, repeats, sequences, dates and the user's own
+# name or email, which a plain list lookup would miss.
+MIN_SCORE = 3
+# zxcvbn refuses longer input and slows down past it; a password whose first 72 characters
+# are strong is strong whatever follows.
+SCORED_LENGTH = 72
+# Words anyone attacking this site would try first.
+SITE_WORDS = ("solidarity", "screenings", "screening", "solidarity screenings")
+
+NOT_CURRENT = "This is not your current password."
+SAME_AS_BEFORE = "Choose a password different from the current one."
 
 
 @cache
@@ -16,9 +43,6 @@ def _hasher() -> PasswordHasher:
     """argon2id with the library's RFC 9106 defaults, or cheaper settings the tests choose."""
     params = current_app.config.get("ARGON2_PARAMS", {}) if has_app_context() else {}
     return _hasher_with(tuple(sorted(params.items())))
-
-MIN_LENGTH = 12
-MAX_LENGTH = 128
 
 
 def hash_password(password: str) -> str:
@@ -41,10 +65,115 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher().check_needs_rehash(password_hash)
 
 
-def problem_with(password: str) -> str | None:
-    """Why a new password is not acceptable, or None when it is."""
+def user_inputs_for(user: User | None = None, email: str | None = None,
+                    name: str | None = None) -> list[str]:
+    """Words about this person that must not make up their password: email, its parts, name."""
+    email = email or (user.email if user is not None else None)
+    name = name or (user.display_name if user is not None else None)
+    words: list[str] = []
+    if email:
+        local, _, domain = email.lower().partition("@")
+        words += [email.lower(), local, domain, *re.split(r"[._+-]", local)]
+    if name:
+        words += [name.lower(), *name.lower().split()]
+    return [w for w in words if len(w) >= 3]
+
+
+def problem_with(password: str, user_inputs: Iterable[str] = ()) -> str | None:
+    """Why a new password is not acceptable, or None when it is (length, then guessability)."""
     if len(password) < MIN_LENGTH:
         return f"Use at least {MIN_LENGTH} characters."
     if len(password) > MAX_LENGTH:
         return f"Use at most {MAX_LENGTH} characters."
+    context = [*SITE_WORDS, *user_inputs]
+    if _only_context_words(password, context):
+        return ("Your name, your email address and the site's name are easy to guess, even "
+                "joined with digits or punctuation. Choose other words.")
+    result = zxcvbn(password[:SCORED_LENGTH], user_inputs=context)
+    if result["score"] < MIN_SCORE:
+        personal = any(m.get("dictionary_name") == "user_inputs" for m in result["sequence"])
+        warning = result["feedback"]["warning"] or (
+            "Your name, your email address and the site's name are easy to guess."
+            if personal else "This password would be easy to guess.")
+        if not warning.endswith("."):
+            warning += "."
+        return (f"{warning} Choose something harder to guess: several unrelated words "
+                "make a good password.")
     return None
+
+
+def _only_context_words(password: str, context: Iterable[str]) -> bool:
+    """Whether the letters of the password are nothing but words about the person or site."""
+    letters = "".join(ch for ch in password.lower() if ch.isalpha())
+    words = {"".join(ch for ch in w.lower() if ch.isalpha()) for w in context}
+    words = {w for w in words if len(w) >= 3}
+    if not letters or not words:
+        return False  # digits and punctuation alone are zxcvbn's to judge
+    # Word break by dynamic programming: linear, where a regex alternation could backtrack
+    # exponentially on words like "aaa" and "aaaa".
+    ends = [True] + [False] * len(letters)
+    for end in range(1, len(letters) + 1):
+        ends[end] = any(ends[end - len(w)] and letters.startswith(w, end - len(w))
+                        for w in words if len(w) <= end)
+    return ends[-1]
+
+
+def _set_password(user: User, password: str, now: datetime) -> None:
+    """Store a new password and end every session and pending reset link of the user."""
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    # Raising the version logs out every session, including remember-me cookies.
+    user.session_version += 1
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+
+
+def set_new_password(user: User, password: str, action: str,
+                     now: datetime | None = None) -> None:
+    """Apply the policy and store the password (after a reset or an invitation); audits."""
+    if problem := problem_with(password, user_inputs_for(user)):
+        raise ValidationFailed({"password": problem})
+    _set_password(user, password, now or utcnow())
+    audit.record(user, action, user)
+    db.session.flush()
+
+
+def change(user: User, current: str, new: str, now: datetime | None = None) -> None:
+    """Change a password knowing the current one; ends the other sessions and tells the user."""
+    errors = {}
+    if not verify(user.password_hash, current):
+        errors["current_password"] = NOT_CURRENT
+    elif problem := problem_with(new, user_inputs_for(user)):
+        errors["password"] = problem
+    elif new == current:
+        errors["password"] = SAME_AS_BEFORE
+    if errors:
+        if "current_password" in errors:
+            audit.record(user, "auth.password_change_failed", user,
+                         after={"reason": "bad_current_password"})
+            db.session.flush()
+        raise ValidationFailed(errors)
+    now = now or utcnow()
+    _set_password(user, new, now)
+    audit.record(user, "auth.password_change", user)
+    db.session.flush()
+    security_notice(user, "Your password was changed",
+                    "The password of your Solidarity Screenings account was changed", now,
+                    "Every other session of your account was logged out.")
+
+
+def security_notice(user: User, subject: str, what: str, now: datetime,
+                    extra: str = "") -> None:
+    """Mail the user that their login details changed, so that a person who did not do it
+    can react."""
+    mail.send(user.email, subject, (
+        f"Hello {user.display_name},\n\n"
+        f"{what} on {now:%Y-%m-%d at %H:%M} UTC.{' ' + extra if extra else ''}\n\n"
+        "If you did this, there is nothing else to do.\n\n"
+        "If you did not, someone else may have access to your account: reset your password "
+        "straight away with \"Forgot your password?\" on the login page, and tell a "
+        "coordinator.\n"
+    ))

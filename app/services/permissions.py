@@ -47,3 +47,17 @@ def collectives_for_new_screening(user: User) -> list[Collective]:
     if not user.is_coordinator:
         query = query.join(Membership).where(Membership.user_id == user.id)
     return list(db.session.scalars(query))
+
+
+def can_manage_members(collective: Collective, user: User | None) -> bool:
+    """Coordinators manage every collective's members; collective admins their own."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_coordinator or collective.id in admin_collective_ids(user)
+
+
+def is_site_admin(user: User | None) -> bool:
+    """Whether the user manages accounts and site roles (the site admin role)."""
+    from ..models import Role  # appended helper: the module's import line stays as it was
+
+    return user is not None and user.is_authenticated and user.role == Role.ADMIN

@@ -82,7 +82,8 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-    audit.record(user, "auth.login", user)
+    # With two-factor authentication the login happens (and is audited) after the code.
+    audit.record(user, "auth.password_ok" if user.has_two_factor else "auth.login", user)
     return user
 
 

@@ -30,11 +30,13 @@ def seed(screening_count: int | None = None, contribution_count: int | None = No
             f"{bulk.synthetic_contribution_count()} contributions "
             f"(created {added_screenings} screenings, {added_contributions} contributions)"
         )
-    if tally.created["users"]:
+    if tally.present["users"]:  # every run, so `make run` always says how to log in
         password = current_app.config["DEMO_PASSWORD"]
         lines.append(
             f"Log in at /login as organiser@example.org or coordinator@example.org "
-            f"(also collective-admin@example.org, admin@example.org), password: {password}"
+            f"(also collective-admin@example.org, admin@example.org), password: {password}\n"
+            f"Coordinators and admins need a two-factor code: "
+            f"flask demo code coordinator@example.org"
         )
     return "\n".join(lines)
 

@@ -85,6 +85,12 @@ USERS = [
     ("admin@example.org", "Demo Admin", "admin", None),
 ]
 
+# DEMO ONLY, public like the demo password: the two-factor secret of the demo coordinator and
+# admin (who must use two-factor authentication), so that `flask demo code EMAIL` can print
+# their current code for a person without an authenticator app. Never give it to a real account.
+DEMO_TOTP_SECRET = "45MOU5KYOT3RH3M7BKT2WPXELBRASUQK"  # noqa: S105 (public demo value)
+DEMO_TWO_FACTOR_EMAILS = ("coordinator@example.org", "admin@example.org")
+
 # Units of each currency per 1 EUR, from a day on; GBP has no rate on purpose (unconverted).
 RATES_PER_EUR = {
     date(2025, 1, 1): {"PLN": "4.2900", "DKK": "7.4590", "SEK": "11.4900", "CAD": "1.4900",

@@ -91,12 +91,21 @@ def ensure_users(tally: Tally) -> dict[str, User]:
         tally.saw("users", user is None)
         if user is None:
             user = users.create_user(email, role, password, display_name=name)
+        if email in data.DEMO_TWO_FACTOR_EMAILS and not user.has_two_factor:
+            _enrol_demo_two_factor(user)
         if membership_role is not None:
             _get_or_add(Membership, tally, "memberships",
                         {"user_id": user.id, "collective_id": collective.id},
                         role=MembershipRole(membership_role))
         accounts[email] = user
     return accounts
+
+
+def _enrol_demo_two_factor(user: User) -> None:
+    """Switch two-factor on with the public demo secret (see data.DEMO_TOTP_SECRET)."""
+    user.totp_secret, user.totp_confirmed_at = data.DEMO_TOTP_SECRET, utcnow()
+    audit.record(None, "auth.2fa_enabled", user, after={"via": "demo_seed"})
+    db.session.flush()
 
 
 def rates_for_base(base: str) -> dict[date, dict[str, Decimal]]:

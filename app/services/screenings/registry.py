@@ -1,16 +1,15 @@
-"""Screenings: registering and editing them with their fundraiser, and lifecycle rules.
+"""Registering and editing a screening with its venue and fundraiser.
 
 Functions flush; the caller commits.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import (
+from ...extensions import db
+from ...models import (
     PUBLIC_STATUSES,
     Beneficiary,
     City,
@@ -22,14 +21,10 @@ from ..models import (
     User,
     Venue,
     Visibility,
-    screening_hosts,
     utcnow,
 )
-from . import audit, cities, localtime, money, permissions
-from .errors import NotFound, TransitionError, ValidationFailed
-
-# A screening still counts as upcoming for this long after it starts (it may be running).
-RUNNING_GRACE = timedelta(hours=3)
+from .. import audit, cities, localtime, money, permissions
+from ..errors import ValidationFailed
 
 # Limits shared by forms and the service, so every entry point refuses the same input.
 MAX_LENGTHS = {
@@ -179,6 +174,7 @@ def update(screening: Screening, data: ScreeningInput, actor: User) -> Screening
     """Change a screening and its fundraiser from the same input as create()."""
     r = _resolve(data, actor)
     before = _snapshot(screening)
+    old_start, old_city_id = screening.starts_at, screening.city_id
     # One UPDATE per row: no flush while the edit is half applied.
     with db.session.no_autoflush:
         screening.film, screening.city = r.film, r.city
@@ -199,6 +195,11 @@ def update(screening: Screening, data: ScreeningInput, actor: User) -> Screening
         # screening row, so its version check guards them too.
         if db.session.is_modified(venue) or db.session.is_modified(fundraiser):
             screening.updated_at = utcnow()
+        # Calendars that already hold a public screening must pick up a new time or place.
+        moved = (r.starts_at != old_start or r.city.id != old_city_id
+                 or db.session.is_modified(venue))
+        if moved and screening.status in PUBLIC_STATUSES:
+            screening.sequence = (screening.sequence or 0) + 1
     db.session.flush()
     audit.record(actor, "screening.update", screening, before=before, after=_snapshot(screening))
     return screening
@@ -220,118 +221,3 @@ def input_from(screening: Screening) -> ScreeningInput:
         language=screening.language or "", subtitles=screening.subtitles or "",
         goal_amount=goal, goal_currency=fundraiser.goal_currency or "",
     )
-
-
-def _transition(screening: Screening, actor: User, to: Status, action: str) -> None:
-    before = screening.status
-    screening.status = to
-    audit.record(actor, action, screening, before={"status": before}, after={"status": to})
-    db.session.flush()
-
-
-def submit(screening: Screening, actor: User) -> None:
-    """Send a draft for approval; a trusted host collective's screening is published at once."""
-    if screening.status != Status.DRAFT:
-        raise TransitionError("Only a draft can be submitted.")
-    screening.submitted_at = utcnow()
-    if any(collective.is_trusted for collective in screening.collectives):
-        screening.published_at = screening.submitted_at
-        _transition(screening, actor, Status.PUBLISHED, "screening.submit_trusted")
-    else:
-        _transition(screening, actor, Status.SUBMITTED, "screening.submit")
-
-
-def publish(screening: Screening, actor: User) -> None:
-    """A coordinator approves a submitted screening, which makes it public."""
-    if not actor.is_coordinator:
-        raise TransitionError("Only coordinators can publish screenings.")
-    if screening.status != Status.SUBMITTED:
-        raise TransitionError("Only a submitted screening can be published.")
-    screening.published_at = utcnow()
-    _transition(screening, actor, Status.PUBLISHED, "screening.publish")
-
-
-def mark_held(screening: Screening, actor: User, now: datetime | None = None) -> None:
-    """Record that a published screening took place; its date must have passed."""
-    if screening.status not in (Status.PUBLISHED, Status.RELOCATED):
-        raise TransitionError("Only a published screening can be marked as held.")
-    if screening.starts_at > (now or utcnow()):
-        raise TransitionError("A screening can be marked as held only after it has started.")
-    _transition(screening, actor, Status.HELD, "screening.held")
-
-
-def _with_everything(query):
-    """Eager-load what pages show, so templates run no queries."""
-    return query.options(
-        selectinload(Screening.film),
-        selectinload(Screening.city).selectinload(City.country),
-        selectinload(Screening.venue),
-        selectinload(Screening.collectives),
-        selectinload(Screening.fundraiser).selectinload(Fundraiser.beneficiary),
-    )
-
-
-def get_editable(screening_id: int, user: User) -> Screening:
-    """A screening the user may edit; NotFound if missing or another collective's."""
-    screening = db.session.scalar(
-        _with_everything(select(Screening).where(Screening.id == screening_id))
-    )
-    if screening is None or not permissions.can_edit_screening(screening, user):
-        raise NotFound("No such screening.")
-    return screening
-
-
-def get_public(screening_id: int) -> Screening:
-    """A screening the public may see; NotFound for drafts and submissions."""
-    screening = db.session.scalar(
-        _with_everything(select(Screening)).where(
-            Screening.id == screening_id, Screening.status.in_(PUBLIC_STATUSES)
-        )
-    )
-    if screening is None:
-        raise NotFound("No such screening.")
-    return screening
-
-
-def upcoming_query(now: datetime | None = None):
-    """Public screenings that have not finished, soonest first."""
-    since = (now or utcnow()) - RUNNING_GRACE
-    return _with_everything(
-        select(Screening)
-        .where(Screening.status.in_(PUBLIC_STATUSES), Screening.starts_at >= since)
-        .order_by(Screening.starts_at, Screening.id)
-    )
-
-
-def past_query(now: datetime | None = None):
-    """Public screenings that have taken place, latest first."""
-    since = (now or utcnow()) - RUNNING_GRACE
-    return _with_everything(
-        select(Screening)
-        .where(Screening.status.in_(PUBLIC_STATUSES), Screening.starts_at < since)
-        .order_by(Screening.starts_at.desc(), Screening.id.desc())
-    )
-
-
-def for_collectives_query(collective_ids: set[int]):
-    """Every screening hosted by any of these collectives, newest date first."""
-    hosted = select(screening_hosts.c.screening_id).where(
-        screening_hosts.c.collective_id.in_(collective_ids)
-    )
-    return _with_everything(
-        select(Screening).where(Screening.id.in_(hosted)).order_by(Screening.starts_at.desc())
-    )
-
-
-def all_query():
-    """Every screening, newest date first (for coordinators)."""
-    return _with_everything(select(Screening).order_by(Screening.starts_at.desc(), Screening.id))
-
-
-def awaiting_approval() -> list[Screening]:
-    """Submitted screenings waiting for a coordinator, oldest submission first."""
-    return list(db.session.scalars(
-        _with_everything(select(Screening))
-        .where(Screening.status == Status.SUBMITTED)
-        .order_by(Screening.submitted_at, Screening.id)
-    ))

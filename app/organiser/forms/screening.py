@@ -1,10 +1,7 @@
-"""Organisers' forms: a screening with its fundraiser, a contribution, lifecycle buttons."""
-
-from datetime import date
+"""The form to register or edit a screening with its fundraiser, and shared form helpers."""
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     DateTimeLocalField,
     HiddenField,
     RadioField,
@@ -13,23 +10,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from ..models import Channel, ContributionState, Visibility
-from ..services.screenings import MAX_LENGTHS
+from ...models import Visibility
+from ...services.screenings import MAX_LENGTHS
 
 CURRENCY_FORMAT = Regexp(r"^[A-Za-z]{3}$", message="Use a three-letter currency code, e.g. EUR.")
-
-CHANNEL_LABELS = {
-    Channel.DOOR: "Door donations", Channel.BAR: "Bar", Channel.MERCHANDISE: "Merchandise",
-    Channel.BANK_TRANSFER: "Bank transfer", Channel.ONLINE: "Online", Channel.OTHER: "Other",
-}
-STATE_LABELS = {
-    ContributionState.PLEDGED: "Pledged (promised, not yet in hand)",
-    ContributionState.COLLECTED: "Collected (in hand)",
-    ContributionState.TRANSFERRED: "Transferred to the beneficiary",
-    ContributionState.CONFIRMED: "Confirmed received by the beneficiary",
-}
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -80,25 +66,3 @@ class ScreeningForm(FlaskForm):
                                 render_kw={"list": "currencies", "maxlength": 3,
                                            "autocapitalize": "characters"})
     version = HiddenField()
-
-
-class ContributionForm(FlaskForm):
-    """Record money raised at or for a screening."""
-
-    amount = StringField("Amount", validators=[InputRequired(), Length(max=32)],
-                         render_kw={"inputmode": "decimal", "autocomplete": "off"})
-    currency = StringField("Currency", validators=[InputRequired(), CURRENCY_FORMAT],
-                           render_kw={"list": "currencies", "maxlength": 3,
-                                      "autocapitalize": "characters"})
-    received_on = DateField("Date", default=date.today, validators=[DataRequired()])
-    channel = SelectField("How it came in",
-                          choices=options((c.value, CHANNEL_LABELS[c]) for c in Channel))
-    state = SelectField("State",
-                        choices=options((s.value, STATE_LABELS[s]) for s in ContributionState),
-                        default=ContributionState.COLLECTED.value)
-    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000)])
-
-
-class ActionForm(FlaskForm):
-    """A button that changes state; carries only the CSRF token."""
-

@@ -1,0 +1,38 @@
+"""The money ledger: recording and correcting contributions, converting them to the base
+currency, and totals by SQL. Everything is importable from here."""
+
+from .aggregates import CurrencyTotal, Totals, raised_by_fundraiser, totals, totals_for_fundraiser
+from .entries import (
+    MAX_NOTE,
+    MAX_REASON,
+    MAX_REFERENCE,
+    STALE_CONTRIBUTION,
+    StaleEdit,
+    base_currency,
+    contributions_of,
+    convert,
+    get_contribution,
+    rate_for,
+    record_contribution,
+    update_contribution,
+)
+
+__all__ = [
+    "MAX_NOTE",
+    "MAX_REASON",
+    "MAX_REFERENCE",
+    "STALE_CONTRIBUTION",
+    "CurrencyTotal",
+    "StaleEdit",
+    "Totals",
+    "base_currency",
+    "contributions_of",
+    "convert",
+    "get_contribution",
+    "raised_by_fundraiser",
+    "rate_for",
+    "record_contribution",
+    "totals",
+    "totals_for_fundraiser",
+    "update_contribution",
+]
