@@ -167,7 +167,7 @@ def test_coordinators_and_admins_read_it(client, role):
     text_shown = visible_text(response)
     assert "test.visible" in text_shown
     assert user.email in text_shown
-    assert '{"a": 1}' in text_shown or '{"a":1}' in text_shown
+    assert "a: 1" in text_shown and "a: 2" in text_shown and "b: x" in text_shown
     assert "auth.login" in text_shown  # the login through the form is audited with its IP
     assert "127.0.0.1" in text_shown
 
@@ -212,7 +212,7 @@ def test_pages_keep_the_filters(coordinator_client, coordinator):
     db.session.commit()
     first = page(coordinator_client.get("/coordination/audit?action=bulk."))
     assert first.count("<code>bulk.item</code>") == 50
-    assert '"n": 50' in first or '"n":50' in first  # the newest
+    assert 'n:</span> 50<' in first  # the newest
     link = re.search(r'<a rel="next" href="([^"]+)"', first).group(1)
     assert "action=bulk." in link and "page=2" in link
     second = page(coordinator_client.get(link))

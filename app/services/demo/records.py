@@ -159,11 +159,7 @@ def _move_to(screening: Screening, spec: data.Screening, actor: User, coordinato
         # A stable head count derived from the title, so reruns never differ.
         screening.actual_attendance = 30 + sum(map(ord, spec.title)) % 120
     elif spec.status == Status.CANCELLED:
-        # No cancel service yet: set what it would (the CHECK wants a reason with the status).
-        screening.status, screening.cancel_reason = Status.CANCELLED, CancelReason.THREATS
-        screening.cancel_note = data.CANCEL_NOTE
-        audit.record(coordinator, "screening.cancel", screening,
-                     before={"status": Status.PUBLISHED}, after={"status": Status.CANCELLED})
+        screenings.cancel(screening, coordinator, CancelReason.THREATS, data.CANCEL_NOTE)
     if spec.title in data.RELEASE_HOURS:
         hours = data.RELEASE_HOURS[spec.title]
         screening.venue.address_release_at = screening.starts_at - timedelta(hours=hours)

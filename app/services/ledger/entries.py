@@ -16,8 +16,9 @@ from ...models import (
     ExchangeRate,
     Fundraiser,
     User,
+    utcnow,
 )
-from .. import audit, money
+from .. import audit, localtime, money
 from ..errors import DomainError, NotFound, ValidationFailed
 
 
@@ -82,8 +83,38 @@ class _Checked:
     state: ContributionState
 
 
+CONFIRM_BY_COORDINATOR = ("Only a coordinator can mark money as confirmed received by the "
+                          "beneficiary.")
+
+
+def local_today(fundraiser: Fundraiser) -> date:
+    """Today where the screening is: after a late screening east of the server, the
+    organisers' "today" is already the server's tomorrow."""
+    return localtime.to_local(utcnow(), fundraiser.screening.timezone).date()
+
+
+def _check_confirmation(actor: User, state, previous: ContributionState | None,
+                        errors: dict[str, str]) -> None:
+    """Confirmed means a coordinator (for the beneficiary) confirmed receipt (DESIGN.md 6)."""
+    if actor.is_coordinator:
+        return
+    if previous == ContributionState.CONFIRMED:
+        errors["state"] = "A confirmed contribution can only be changed by a coordinator."
+    elif state == ContributionState.CONFIRMED:
+        errors["state"] = CONFIRM_BY_COORDINATOR
+
+
+def _stamp_confirmation(contribution: Contribution, actor: User) -> None:
+    """Who confirmed receipt and when; cleared when the state moves away from confirmed."""
+    if contribution.state == ContributionState.CONFIRMED:
+        if contribution.confirmed_by_id is None:
+            contribution.confirmed_by_id, contribution.confirmed_at = actor.id, utcnow()
+    else:
+        contribution.confirmed_by_id = contribution.confirmed_at = None
+
+
 def _check(amount: str, currency: str, received_on: date | None, channel, state,
-           today: date | None, errors: dict[str, str]) -> _Checked:
+           today: date, errors: dict[str, str]) -> _Checked:
     """The rules every contribution follows, added to errors (all problems at once)."""
     amount_minor = 0
     try:
@@ -106,7 +137,6 @@ def _check(amount: str, currency: str, received_on: date | None, channel, state,
         state = ContributionState(state)
     except ValueError:
         errors["state"] = "Choose the state of the money."
-    today = today or date.today()
     if received_on is None:
         errors["received_on"] = "Enter the date."
     elif state != ContributionState.PLEDGED and received_on > today:
@@ -138,7 +168,9 @@ def record_contribution(
     Every problem comes back at once as field errors; flushes only.
     """
     errors: dict[str, str] = {}
-    checked = _check(amount, currency, received_on, channel, state, today, errors)
+    checked = _check(amount, currency, received_on, channel, state,
+                     today or local_today(fundraiser), errors)
+    _check_confirmation(actor, checked.state, None, errors)
     reference = (transfer_reference or "").strip()
     _check_texts(errors, transfer_reference=(reference, MAX_REFERENCE),
                  note=(note or "", MAX_NOTE))
@@ -152,6 +184,7 @@ def record_contribution(
         recorded_by_id=actor.id,
     )
     convert(contribution)  # before add(): the rate query must not flush a half-built row
+    _stamp_confirmation(contribution, actor)
     db.session.add(contribution)
     db.session.flush()
     audit.record(
@@ -207,7 +240,9 @@ def update_contribution(
     if version is not None and str(version) != str(contribution.version_id):
         raise StaleEdit(STALE_CONTRIBUTION)
     errors: dict[str, str] = {}
-    checked = _check(amount, currency, received_on, channel, state, today, errors)
+    checked = _check(amount, currency, received_on, channel, state,
+                     today or local_today(contribution.fundraiser), errors)
+    _check_confirmation(actor, checked.state, contribution.state, errors)
     reference, reason = (transfer_reference or "").strip(), (reason or "").strip()
     _check_texts(errors, transfer_reference=(reference, MAX_REFERENCE),
                  note=(note or "", MAX_NOTE), reason=(reason, MAX_REASON))
@@ -226,6 +261,7 @@ def update_contribution(
         contribution.state, contribution.note = checked.state, note or ""
         contribution.transfer_reference = reference or None
         convert(contribution)
+        _stamp_confirmation(contribution, actor)
     if not db.session.is_modified(contribution):
         return False
     try:
