@@ -192,10 +192,6 @@ def test_the_currency_check_does_not_depend_on_the_collation(request):
         pytest.skip("SQLite compares text byte by byte")
     if db.session.scalar(text("SELECT 1 FROM pg_collation WHERE collname = 'en-x-icu'")) is None:
         pytest.skip("no ICU English collation on this server")
-    request.applymarker(pytest.mark.xfail(
-        strict=True, reason="BUG: currency_check() relies on BETWEEN 'A' AND 'Z', which under "
-                            "an English collation accepts 'ÉUR'",
-    ))
     accepted = db.session.scalar(text(
         f'SELECT {currency_check("currency")} FROM (SELECT CAST(:code AS varchar(3)) '  # noqa: S608
         'COLLATE "en-x-icu" AS currency) AS typed'
@@ -307,8 +303,6 @@ def test_a_country_code_is_two_capital_letters():
     _refused(Country(code="FIN", name="Too long"), errors=(IntegrityError, DataError))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ck_countries_code_format only checks length and "
-                   "upper(code) = code, which digits and punctuation also satisfy")
 @pytest.mark.parametrize("code", ["12", "F1", "--"])
 def test_a_country_code_has_no_digits_or_punctuation(code):
     _refused(Country(code=code, name="Not a country"))

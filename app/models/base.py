@@ -50,10 +50,21 @@ def enum_column(enum_class: type[enum.Enum], name: str, **kwargs) -> sa.Enum:
     )
 
 
+def upper_letters_check(column: str, length: int) -> str:
+    """SQL that holds when a column is exactly `length` letters A-Z, on both databases.
+
+    Removing A..Z one by one must leave nothing. Unlike BETWEEN 'A' AND 'Z', replace() does
+    not depend on the collation (under en_US, 'É' sorts between A and Z).
+    """
+    stripped = column
+    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        stripped = f"replace({stripped}, '{letter}', '')"
+    return f"length({column}) = {length} AND {stripped} = ''"
+
+
 def currency_check(column: str) -> str:
-    """SQL that holds when a column is a three-letter upper-case ISO 4217 code (both databases)."""
-    letters = " AND ".join(f"substr({column}, {i}, 1) BETWEEN 'A' AND 'Z'" for i in (1, 2, 3))
-    return f"length({column}) = 3 AND upper({column}) = {column} AND {letters}"
+    """SQL that holds when a column is a three-letter upper-case ISO 4217 code."""
+    return upper_letters_check(column, 3)
 
 
 class TimestampMixin:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import TimestampMixin, UTCDateTime, enum_column
+from .base import TimestampMixin, UTCDateTime, enum_column, upper_letters_check
 
 
 class Country(TimestampMixin, db.Model):
@@ -19,7 +19,7 @@ class Country(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
 
     __table_args__ = (
-        sa.CheckConstraint("length(code) = 2 AND upper(code) = code", name="code_format"),
+        sa.CheckConstraint(upper_letters_check("code", 2), name="code_format"),
     )
 
     def __repr__(self) -> str:
