@@ -1,6 +1,5 @@
 """Site administration at /coordination/users: roles, deactivation, the last active admin."""
 
-import html
 import re
 from urllib.parse import urlsplit
 
@@ -12,6 +11,7 @@ from app.models import AuditEvent, Role, User
 from app.services import admin_users
 from app.services.errors import ValidationFailed
 from tests.conftest import PASSWORD, make_collective, make_user
+from tests.helpers import page
 from tests.test_invitations import sign_in, staff
 
 PERSONAS = ["anonymous", "member_a", "member_b", "admin_a", "coordinator", "admin"]
@@ -35,10 +35,6 @@ def client_for(app, people, persona):
     if persona != "anonymous":
         sign_in(client, people[persona])
     return client
-
-
-def page(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def text_of(response) -> str:

@@ -4,7 +4,6 @@ Requests run through conftest's `client`, which gives every request its own appl
 context as a real server does (see FreshContextClient).
 """
 
-import html
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,6 +14,7 @@ from app import create_app
 from app.extensions import db
 from app.models import City, Country, Fundraiser, Role, Screening, User, Venue
 from tests.conftest import PASSWORD, login, make_collective, make_user
+from tests.helpers import page
 
 GENERIC_FAILURE = "The email or password is not right."
 
@@ -48,11 +48,6 @@ def helsinki():
                         lat=60.16952, lon=24.93545, timezone="Europe/Helsinki",
                         geonames_id=658225))
     db.session.commit()
-
-
-def page(response) -> str:
-    """The response body with HTML entities decoded."""
-    return html.unescape(response.get_data(as_text=True))
 
 
 def is_logged_in(client) -> bool:

@@ -1,6 +1,5 @@
 """The coordination pages: who may enter, the tour's totals by currency, approving screenings."""
 
-import html
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -11,6 +10,7 @@ from app.extensions import db
 from app.models import City, Country, ExchangeRate, Role, Screening, Status
 from app.services import ledger, money
 from tests.conftest import login, make_collective, make_screening, make_user
+from tests.helpers import page, visible_text
 
 
 @pytest.fixture(autouse=True)
@@ -36,16 +36,6 @@ def coordinator():
 def coordinator_client(client, coordinator):
     login(client, coordinator)
     return client
-
-
-def page(response) -> str:
-    """The response body with HTML entities decoded."""
-    return html.unescape(response.get_data(as_text=True))
-
-
-def visible_text(response) -> str:
-    """The page as a reader sees it: tags dropped, whitespace collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", page(response)).split())
 
 
 def local(days: int, hour: int = 19) -> datetime:

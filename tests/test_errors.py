@@ -1,6 +1,5 @@
 """Error pages: every error answers in the site's layout, with its status, and never a trace."""
 
-import html
 
 import pytest
 from sqlalchemy import func, select
@@ -9,6 +8,7 @@ from app import create_app
 from app.extensions import db
 from app.models import City, Collective, Country, Role, Status
 from tests.conftest import PASSWORD, login, make_collective, make_screening, make_user
+from tests.helpers import page
 
 
 def _extra_app(app, **overrides):
@@ -44,11 +44,6 @@ def failing_app(app):
     yield extra
     with extra.app_context():
         db.engine.dispose()
-
-
-def page(response) -> str:
-    """The response body with HTML entities decoded."""
-    return html.unescape(response.get_data(as_text=True))
 
 
 def assert_error_page(response, status: int, title: str) -> None:

@@ -20,6 +20,7 @@ from app.models import AuditEvent, Invitation, Membership, MembershipRole, Role,
 from app.services import invitations
 from app.services.errors import NotFound, ValidationFailed
 from tests.conftest import PASSWORD, login, make_collective, make_user
+from tests.helpers import page
 
 NEW_PASSWORD = "violet tractor lantern pebble"
 
@@ -69,10 +70,6 @@ def request_ctx(app):
     """A request context, so that the service can build the absolute link it mails."""
     with app.test_request_context():
         yield
-
-
-def page(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def link_in(message) -> str:

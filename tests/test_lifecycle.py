@@ -4,7 +4,6 @@ The small helpers at the top are shared with the incident, audit and contributio
 """
 
 import dataclasses
-import html
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -29,22 +28,13 @@ from app.organiser.forms import CANCEL_REASON_LABELS
 from app.services import cities, screenings
 from app.services.errors import NotFound, TransitionError, ValidationFailed
 from tests.conftest import PASSWORD, login, make_collective, make_screening, make_user
+from tests.helpers import page, visible_text
 
 WINTER_EVENING = datetime(2027, 1, 15, 19, 0)  # Helsinki is UTC+2
 SPRING_GAP = datetime(2027, 3, 28, 3, 30)  # Helsinki skips 03:00-04:00 that night
 
 
 # --- shared helpers (imported by the other modules of this part) ----------------------------
-
-
-def page(response) -> str:
-    """The response body with HTML entities decoded."""
-    return html.unescape(response.get_data(as_text=True))
-
-
-def visible_text(response) -> str:
-    """The page as a reader sees it: tags dropped, whitespace collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", page(response)).split())
 
 
 def count(model) -> int:

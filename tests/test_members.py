@@ -1,6 +1,5 @@
 """The members page of a collective: who may see it, inviting, roles, removal, the last admin."""
 
-import html
 import re
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ from app.models import (
 )
 from app.services import invitations
 from tests.conftest import PASSWORD, make_collective, make_screening, make_user
+from tests.helpers import page
 from tests.test_invitations import NEW_PASSWORD, link_in, sign_in, staff
 
 PERSONAS = ["anonymous", "member_a", "member_b", "admin_a", "coordinator", "admin"]
@@ -62,10 +62,6 @@ def as_persona(app, world, persona):
     if persona != "anonymous":
         sign_in(client, world.people[persona])
     return client
-
-
-def page(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def text_of(response) -> str:

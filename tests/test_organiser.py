@@ -24,6 +24,7 @@ from app.models import (
     Venue,
 )
 from tests.conftest import login, make_collective, make_screening, make_user
+from tests.helpers import page, visible_text
 
 NEXT_YEAR = date.today().year + 1
 SUMMER_EVENING = f"{NEXT_YEAR}-06-15T19:00"  # EEST, UTC+3 in Helsinki
@@ -63,16 +64,6 @@ def member_client(client, organiser):
     """The client, logged in as the member of `collective`."""
     login(client, organiser)
     return client
-
-
-def page(response) -> str:
-    """The response body with HTML entities decoded."""
-    return html.unescape(response.get_data(as_text=True))
-
-
-def visible_text(response) -> str:
-    """The page as a reader sees it: tags dropped, whitespace collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", page(response)).split())
 
 
 def form_data(collective, **changes) -> dict:

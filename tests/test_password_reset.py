@@ -1,7 +1,6 @@
 """Password reset by emailed link: the round trip through the outbox, and everything it refuses."""
 
 import hashlib
-import html
 import logging
 import re
 from datetime import UTC, datetime, timedelta
@@ -18,14 +17,11 @@ from app.models import AuditEvent, PasswordReset, Role, User
 from app.services import password_reset, passwords, users
 from app.services.errors import ValidationFailed
 from tests.conftest import PASSWORD, login, make_user
+from tests.helpers import page
 
 NEW_PASSWORD = "lantern orchard velvet"
 SENT = "If an account uses that address, we have sent it a link"
 INVALID = "This link is not valid any more"
-
-
-def page(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def link_in(message) -> str:

@@ -4,7 +4,6 @@ A private venue's name and address must never reach a public page for anyone but
 host collective's members and coordinators (DESIGN.md section 5).
 """
 
-import html
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -14,6 +13,7 @@ from app.extensions import db
 from app.models import City, Country, Role, Screening, Status
 from app.services import ledger
 from tests.conftest import login, make_collective, make_screening, make_user
+from tests.helpers import page, visible_text
 
 NEXT_YEAR = date.today().year + 1
 HIDDEN_VENUE, HIDDEN_ADDRESS = "Hidden Cellar Club", "Kellarikatu 13 B"
@@ -41,16 +41,6 @@ def collective(catalogue):
 @pytest.fixture
 def coordinator():
     return make_user(Role.COORDINATOR)
-
-
-def page(response) -> str:
-    """The response body with HTML entities decoded."""
-    return html.unescape(response.get_data(as_text=True))
-
-
-def visible_text(response) -> str:
-    """The page as a reader sees it: tags dropped, whitespace collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", page(response)).split())
 
 
 def local(days: int, hour: int = 19) -> datetime:

@@ -5,7 +5,6 @@ app would compute them from the QR code.
 """
 
 import hashlib
-import html
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -19,15 +18,12 @@ from app.models import AuditEvent, RecoveryCode, Role, User, utcnow
 from app.services import twofactor
 from app.services.errors import ValidationFailed
 from tests.conftest import PASSWORD, login, make_user
+from tests.helpers import page
 
 CODE_PATTERN = re.compile(r"<code>([a-z0-9]{5}-[a-z0-9]{5})</code>")
 
 
 # --- helpers, also used by test_account.py --------------------------------------------------
-
-
-def page(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def enrol(user: User) -> list[str]:

@@ -1,0 +1,14 @@
+"""Small helpers the test modules share for reading responses."""
+
+import html
+import re
+
+
+def page(response) -> str:
+    """The response body with HTML entities decoded."""
+    return html.unescape(response.get_data(as_text=True))
+
+
+def visible_text(response) -> str:
+    """The page as a reader sees it: tags dropped, whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", page(response)).split())
