@@ -1,0 +1,83 @@
+"""Pages run a fixed number of SQL queries whatever the number of rows (no N+1, no queries
+from templates); wall-clock time is measured in bench/, never here."""
+
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from app.models import ExchangeRate, Role, Status
+from app.services import ledger
+from tests.conftest import login, make_collective, make_screening, make_user
+
+
+@contextmanager
+def counted_queries():
+    """Count the statements the app sends to the database inside the block."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+@pytest.fixture(autouse=True)
+def _pln_rate():
+    """Half the contributions are in PLN, converted at this rate."""
+    db.session.add(ExchangeRate(currency="PLN", valid_on=date(2020, 1, 1), per_base=4))
+    db.session.commit()
+
+
+def _add_screenings(collective, organiser, how_many: int, start: int, days: int) -> None:
+    for n in range(start, start + how_many):
+        screening = make_screening(collective, actor=organiser, status=Status.PUBLISHED,
+                                   title=f"Night {n:03}", venue_name=f"Hall {n}",
+                                   starts_at=_local(days + n))
+        ledger.record_contribution(screening.fundraiser, organiser, amount="12.50",
+                                   currency="PLN" if n % 2 else "EUR",
+                                   received_on=date.today(), channel="door",
+                                   state="pledged" if days > 0 else "collected")
+        db.session.commit()
+
+
+def _local(days: int):
+    from datetime import UTC, datetime
+
+    moment = datetime.now(UTC) + timedelta(days=days)
+    return moment.replace(hour=19, minute=0, second=0, microsecond=0, tzinfo=None)
+
+
+def _queries_for(client, path: str) -> int:
+    with counted_queries() as statements:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return len(statements)
+
+
+@pytest.mark.parametrize(("path", "days"), [("/", 5), ("/past", -400)])
+def test_public_lists_cost_the_same_for_two_or_twelve_screenings(client, catalogue, path, days):
+    collective = make_collective()
+    organiser = make_user(Role.ORGANISER, collective)
+    _add_screenings(collective, organiser, 2, 0, days)
+    few = _queries_for(client, path)
+    _add_screenings(collective, organiser, 10, 2, days)
+    assert _queries_for(client, path) == few
+
+
+@pytest.mark.parametrize("path", ["/organiser/", "/coordination/"])
+def test_working_pages_cost_the_same_for_two_or_twelve_screenings(client, catalogue, path):
+    collective = make_collective()
+    organiser = make_user(Role.ORGANISER, collective)
+    coordinator = make_user(Role.COORDINATOR)
+    login(client, coordinator)
+    _add_screenings(collective, organiser, 2, 0, 5)
+    few = _queries_for(client, path)
+    _add_screenings(collective, organiser, 10, 2, 5)
+    assert _queries_for(client, path) == few
