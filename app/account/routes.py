@@ -16,6 +16,7 @@ from markupsafe import Markup
 from ..auth import session as login_session
 from ..auth.routes import home_for
 from ..extensions import db
+from ..form_errors import show_field_errors
 from ..services import password_reset, passwords, twofactor
 from ..services.errors import ValidationFailed
 from ..services.twofactor import TwoFactorError
@@ -50,14 +51,6 @@ def _me():
     """The logged-in user itself, not the proxy (services record its type in the audit log)."""
     return current_user._get_current_object()
 
-
-def _show_field_errors(form, exc: ValidationFailed) -> None:
-    for name, message in exc.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            flash(message, "error")
 
 
 def _page(template: str, form=None, status: int | None = None, **context):
@@ -94,7 +87,7 @@ def change_password():
             passwords.change(user, form.current_password.data, form.password.data)
         except ValidationFailed as exc:
             db.session.commit()  # a wrong current password stays on record
-            _show_field_errors(form, exc)
+            show_field_errors(form, exc)
         else:
             db.session.commit()
             # The raised session version ended every session; this one carries on under it.
@@ -128,7 +121,7 @@ def reset_password(token: str):
             user = password_reset.complete(reset, form.password.data)
         except ValidationFailed as exc:
             db.session.rollback()
-            _show_field_errors(form, exc)
+            show_field_errors(form, exc)
         else:
             db.session.commit()
             if user.has_two_factor:
@@ -157,7 +150,7 @@ def two_factor_setup():
             codes = twofactor.confirm_enrolment(user, form.code.data)
         except ValidationFailed as exc:
             db.session.commit()  # the failed code stays on record
-            _show_field_errors(form, exc)
+            show_field_errors(form, exc)
         else:
             db.session.commit()
             flash("Two-factor authentication is on.", "success")
@@ -181,7 +174,7 @@ def regenerate_recovery_codes():
             return redirect(url_for("account.index"))
         except ValidationFailed as exc:
             db.session.commit()
-            _show_field_errors(form, exc)
+            show_field_errors(form, exc)
         else:
             db.session.commit()
             flash("New recovery codes made; the old ones no longer work.", "success")
@@ -205,7 +198,7 @@ def disable_two_factor():
             return redirect(url_for("account.index"))
         except ValidationFailed as exc:
             db.session.commit()
-            _show_field_errors(form, exc)
+            show_field_errors(form, exc)
         else:
             db.session.commit()
             flash("Two-factor authentication is off.", "success")
@@ -226,7 +219,7 @@ def replace_authenticator():
             return redirect(url_for("account.index"))
         except ValidationFailed as exc:
             db.session.commit()
-            _show_field_errors(form, exc)
+            show_field_errors(form, exc)
         else:
             db.session.commit()
             flash("The old authenticator no longer works. Set up the new one now.", "info")

@@ -13,6 +13,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user
 
 from ..extensions import db
+from ..form_errors import show_field_errors
 from ..models import Role
 from ..services import invitations, memberships, permissions
 from ..services.errors import DomainError, ValidationFailed
@@ -21,16 +22,6 @@ from .forms import ButtonForm, InviteForm, MemberRoleForm, NewAccountForm
 bp = Blueprint("members", __name__)
 
 
-@bp.app_context_processor
-def membership_helpers():
-    """managed_collectives() for the organiser home; it queries only where a page calls it."""
-
-    def managed_collectives():
-        if not current_user.is_authenticated:
-            return []
-        return memberships.managed_collectives(current_user)
-
-    return {"managed_collectives": managed_collectives}
 
 
 @bp.after_request
@@ -39,15 +30,6 @@ def no_store(response):
     response.headers["Cache-Control"] = "no-store"
     return response
 
-
-def _show_field_errors(form, exc: ValidationFailed) -> None:
-    """Put a service's field errors on the form's fields (others become messages)."""
-    for name, message in exc.fields.items():
-        field = form._fields.get(name)
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            flash(message, "error")
 
 
 def _invite_form() -> InviteForm:
@@ -105,7 +87,7 @@ def invite(slug: str):
                 current_user, collective, form.email.data, form.membership_role.data, site_role)
         except ValidationFailed as exc:
             db.session.rollback()
-            _show_field_errors(form, exc)
+            show_field_errors(form, exc)
         except OSError:  # the mail server refused or is unreachable (SMTPException included)
             db.session.rollback()
             current_app.logger.exception("Invitation mail could not be sent")
@@ -229,7 +211,7 @@ def _accept_new(invitation):
             user = invitations.accept_new(invitation, form.name.data, form.password.data)
         except ValidationFailed as exc:
             db.session.rollback()  # no account is left behind without its membership
-            _show_field_errors(form, exc)
+            show_field_errors(form, exc)
         else:
             db.session.commit()
             session.clear()

@@ -4,9 +4,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
+from ..form_errors import show_field_errors
 from ..services import incidents
 from ..services.errors import ValidationFailed
-from .blueprint import bp, show_field_errors
+from .blueprint import bp
 from .forms import INCIDENT_KIND_LABELS, IncidentForm
 
 

@@ -12,9 +12,10 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
+from ..form_errors import show_field_errors
 from ..services import screenings
 from ..services.errors import TransitionError, ValidationFailed
-from .blueprint import STALE_MESSAGE, bp, show_field_errors
+from .blueprint import STALE_MESSAGE, bp
 from .forms import ActionForm, CancelForm, HeldForm, PostponeForm, RelocateForm, RescheduleForm
 from .screenings import screening_page
 

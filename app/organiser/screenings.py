@@ -5,18 +5,20 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
+from ..form_errors import show_field_errors
 from ..services import (
     catalogue,
     cities,
     incidents,
     ledger,
     localtime,
+    memberships,
     money,
     permissions,
     screenings,
 )
 from ..services.errors import ValidationFailed
-from .blueprint import STALE_MESSAGE, bp, show_field_errors
+from .blueprint import STALE_MESSAGE, bp
 from .forms import (
     CANCEL_REASON_LABELS,
     CHANNEL_LABELS,
@@ -97,7 +99,8 @@ def index():
         query = screenings.for_collectives_query(permissions.member_collective_ids(current_user))
     page = db.paginate(query, per_page=50, error_out=False)
     can_create = bool(permissions.collectives_for_new_screening(current_user))
-    return render_template("organiser/index.html", page=page, can_create=can_create)
+    return render_template("organiser/index.html", page=page, can_create=can_create,
+                           managed=memberships.managed_collectives(current_user))
 
 
 @bp.route("/screenings/new", methods=["GET", "POST"])
