@@ -1,8 +1,9 @@
 """Every model, imported here so that the metadata and Alembic see them all."""
 
-from .account import Invitation, PasswordReset, RecoveryCode
+from .account import ApiToken, Invitation, PasswordReset, RecoveryCode
 from .base import utcnow
 from .catalogue import Beneficiary, Film
+from .ledger import LedgerDay
 from .collective import Collective, Membership, MembershipRole
 from .money import Channel, Contribution, ContributionState, ExchangeRate, Fundraiser
 from .place import City, Country, Venue, Visibility
@@ -20,6 +21,7 @@ from .user import Role, User
 
 __all__ = [
     "PUBLIC_STATUSES",
+    "ApiToken",
     "AuditEvent",
     "Beneficiary",
     "CancelReason",
@@ -36,6 +38,7 @@ __all__ = [
     "Incident",
     "IncidentKind",
     "Invitation",
+    "LedgerDay",
     "Membership",
     "MembershipRole",
     "PasswordReset",

@@ -64,3 +64,19 @@ class RecoveryCode(TimestampMixin, db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiToken(TimestampMixin, db.Model):
+    """A personal API token; only its SHA-256 hash is stored, with a short prefix so that
+    its owner can tell tokens apart on the page that lists them."""
+
+    __tablename__ = "api_tokens"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(sa.String(100), default="")
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped["User"] = relationship()  # noqa: F821

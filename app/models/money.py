@@ -127,6 +127,8 @@ class ExchangeRate(TimestampMixin, db.Model):
     entered_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Where the figure came from: "form", "api", or "import" (a central bank's CSV file).
+    source: Mapped[str] = mapped_column(sa.String(20), default="form", server_default="form")
 
     __table_args__ = (
         sa.UniqueConstraint("currency", "valid_on"),

@@ -2,13 +2,14 @@
 currency, and totals by SQL. Everything is importable from here."""
 
 from .aggregates import CurrencyTotal, Totals, raised_by_fundraiser, totals, totals_for_fundraiser
+from .rollup import base_currency, mismatches, refile
+from .rollup import rebuild as rebuild_days
 from .entries import (
     MAX_NOTE,
     MAX_REASON,
     MAX_REFERENCE,
     STALE_CONTRIBUTION,
     StaleEdit,
-    base_currency,
     contributions_of,
     convert,
     get_contribution,
@@ -26,6 +27,9 @@ __all__ = [
     "StaleEdit",
     "Totals",
     "base_currency",
+    "mismatches",
+    "rebuild_days",
+    "refile",
     "contributions_of",
     "convert",
     "get_contribution",

@@ -6,7 +6,7 @@ from sqlalchemy import case, func, select
 
 from ...extensions import db
 from ...models import Contribution, Fundraiser, Screening, screening_hosts
-from .entries import base_currency
+from .rollup import base_currency
 
 
 @dataclass(frozen=True)

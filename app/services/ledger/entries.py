@@ -4,7 +4,6 @@ currency at the rate of their day. Functions flush; the caller commits."""
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -20,6 +19,8 @@ from ...models import (
 )
 from .. import audit, localtime, money
 from ..errors import DomainError, NotFound, ValidationFailed
+from . import rollup
+from .rollup import base_currency
 
 
 def contributions_of(fundraiser_id: int) -> list[Contribution]:
@@ -28,11 +29,6 @@ def contributions_of(fundraiser_id: int) -> list[Contribution]:
         select(Contribution).where(Contribution.fundraiser_id == fundraiser_id)
         .order_by(Contribution.received_on, Contribution.id)
     ))
-
-
-def base_currency() -> str:
-    """The configured base currency (EUR unless BASE_CURRENCY says otherwise)."""
-    return current_app.config["BASE_CURRENCY"]
 
 
 def rate_for(currency: str, on: date) -> ExchangeRate | None:
@@ -187,6 +183,7 @@ def record_contribution(
     _stamp_confirmation(contribution, actor)
     db.session.add(contribution)
     db.session.flush()
+    rollup.apply(rollup.Entry.of(contribution, base_currency()), 1)
     audit.record(
         actor, "contribution.create", contribution,
         after={"amount": money.format_plain(checked.amount_minor, checked.currency),
@@ -254,6 +251,7 @@ def update_contribution(
         raise ValidationFailed(errors)
 
     before, note_before = _figures(contribution), contribution.note
+    counted_before = rollup.Entry.of(contribution, base_currency())
     # No flush until every field is set: the rate lookup must not write a half edit.
     with db.session.no_autoflush:
         contribution.amount_minor, contribution.currency = checked.amount_minor, checked.currency
@@ -268,6 +266,10 @@ def update_contribution(
         db.session.flush()
     except StaleDataError as exc:
         raise StaleEdit(STALE_CONTRIBUTION) from exc
+    counted_after = rollup.Entry.of(contribution, base_currency())
+    if counted_after != counted_before:
+        rollup.apply(counted_before, -1)
+        rollup.apply(counted_after, 1)
     audit.record(actor, "contribution.update", contribution, before=before,
                  after={**_figures(contribution), "why": reason or None,
                         "note_changed": note_before != contribution.note})

@@ -23,7 +23,7 @@ from ...models import (
     Visibility,
     utcnow,
 )
-from .. import audit, cities, localtime, money, permissions
+from .. import audit, cities, ledger, localtime, money, permissions
 from ..errors import ValidationFailed
 
 # Limits shared by forms and the service, so every entry point refuses the same input.
@@ -175,6 +175,8 @@ def update(screening: Screening, data: ScreeningInput, actor: User) -> Screening
     r = _resolve(data, actor)
     before = _snapshot(screening)
     old_start, old_city_id = screening.starts_at, screening.city_id
+    # The ledger's sums carry the film, city and beneficiary they are counted under.
+    old_dims = (screening.film_id, screening.city_id, screening.fundraiser.beneficiary_id)
     # One UPDATE per row: no flush while the edit is half applied.
     with db.session.no_autoflush:
         screening.film, screening.city = r.film, r.city
@@ -201,6 +203,8 @@ def update(screening: Screening, data: ScreeningInput, actor: User) -> Screening
         if moved and screening.status in PUBLIC_STATUSES:
             screening.sequence = (screening.sequence or 0) + 1
     db.session.flush()
+    if old_dims != (screening.film_id, screening.city_id, screening.fundraiser.beneficiary_id):
+        ledger.refile(fundraiser)
     audit.record(actor, "screening.update", screening, before=before, after=_snapshot(screening))
     return screening
 

@@ -1,4 +1,4 @@
-"""The flask commands: users, demo data."""
+"""flask users and flask demo: accounts and demonstration data."""
 
 import sys
 
@@ -6,11 +6,11 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from .extensions import db
-from .models import Role
-from .services import demo, twofactor, users
-from .services.demo import data as demo_data
-from .services.errors import ValidationFailed
+from ..extensions import db
+from ..models import Role
+from ..services import demo, twofactor, users
+from ..services.demo import data as demo_data
+from ..services.errors import ValidationFailed
 
 users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
@@ -75,8 +75,3 @@ def demo_code(email):
     click.echo(code)
     click.echo(f"(valid for about {seconds} more seconds, once)", err=True)
 
-
-def install(app: Flask) -> None:
-    """Register the command groups."""
-    app.cli.add_command(users_cli)
-    app.cli.add_command(demo_cli)
