@@ -3,7 +3,6 @@
 import sys
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
 from ..extensions import db

@@ -3,8 +3,8 @@
 from .account import ApiToken, Invitation, PasswordReset, RecoveryCode
 from .base import utcnow
 from .catalogue import Beneficiary, Film
-from .ledger import LedgerDay
 from .collective import Collective, Membership, MembershipRole
+from .ledger import LedgerDay
 from .money import Channel, Contribution, ContributionState, ExchangeRate, Fundraiser
 from .place import City, Country, Venue, Visibility
 from .safety import AuditEvent, Incident, IncidentKind

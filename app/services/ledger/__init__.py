@@ -2,8 +2,6 @@
 currency, and totals by SQL. Everything is importable from here."""
 
 from .aggregates import CurrencyTotal, Totals, raised_by_fundraiser, totals, totals_for_fundraiser
-from .rollup import base_currency, mismatches, refile
-from .rollup import rebuild as rebuild_days
 from .entries import (
     MAX_NOTE,
     MAX_REASON,
@@ -17,6 +15,8 @@ from .entries import (
     record_contribution,
     update_contribution,
 )
+from .rollup import base_currency, mismatches, refile
+from .rollup import rebuild as rebuild_days
 
 __all__ = [
     "MAX_NOTE",
@@ -27,15 +27,15 @@ __all__ = [
     "StaleEdit",
     "Totals",
     "base_currency",
-    "mismatches",
-    "rebuild_days",
-    "refile",
     "contributions_of",
     "convert",
     "get_contribution",
+    "mismatches",
     "raised_by_fundraiser",
     "rate_for",
+    "rebuild_days",
     "record_contribution",
+    "refile",
     "totals",
     "totals_for_fundraiser",
     "update_contribution",
