@@ -1,7 +1,17 @@
 """The money ledger: recording and correcting contributions, converting them to the base
 currency, and totals by SQL. Everything is importable from here."""
 
-from .aggregates import CurrencyTotal, Totals, raised_by_fundraiser, totals, totals_for_fundraiser
+from .aggregates import (
+    GROUPINGS,
+    CurrencyTotal,
+    Filters,
+    Group,
+    Totals,
+    breakdown,
+    raised_by_fundraiser,
+    totals,
+    totals_for_fundraiser,
+)
 from .entries import (
     MAX_NOTE,
     MAX_REASON,
@@ -19,14 +29,18 @@ from .rollup import base_currency, mismatches, refile
 from .rollup import rebuild as rebuild_days
 
 __all__ = [
+    "GROUPINGS",
     "MAX_NOTE",
     "MAX_REASON",
     "MAX_REFERENCE",
     "STALE_CONTRIBUTION",
     "CurrencyTotal",
+    "Filters",
+    "Group",
     "StaleEdit",
     "Totals",
     "base_currency",
+    "breakdown",
     "contributions_of",
     "convert",
     "get_contribution",
