@@ -25,10 +25,12 @@ from .entries import (
     record_contribution,
     update_contribution,
 )
+from .filters import FILTER_ARGS, filter_args, parse_filters
 from .rollup import base_currency, mismatches, refile
 from .rollup import rebuild as rebuild_days
 
 __all__ = [
+    "FILTER_ARGS",
     "GROUPINGS",
     "MAX_NOTE",
     "MAX_REASON",
@@ -43,8 +45,10 @@ __all__ = [
     "breakdown",
     "contributions_of",
     "convert",
+    "filter_args",
     "get_contribution",
     "mismatches",
+    "parse_filters",
     "raised_by_fundraiser",
     "rate_for",
     "rebuild_days",
