@@ -26,6 +26,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     BABEL_DEFAULT_LOCALE = "en"
+    # Locales whose number and date formats the pages use (from the browser's
+    # Accept-Language); the tour's countries' languages.
+    LANGUAGES = ["en", "uk", "it", "fr", "de", "pl", "es", "fi", "nl", "da", "pt", "sv"]
     BABEL_DEFAULT_TIMEZONE = "UTC"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # Mail: SMTP when MAIL_SERVER is set, otherwise each message is a file in MAIL_OUTBOX_DIR.

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from babel import Locale
 from flask import Flask
+from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -42,7 +43,7 @@ def format_money(minor: int | None, currency: str | None) -> str:
     """Amount for display; an em dash when missing."""
     if minor is None or currency is None:
         return "—"
-    return money.format_display(minor, currency, "en")
+    return money.format_display(minor, currency, str(get_locale()))
 
 
 def language_name(code_or_name: str | None) -> str:

@@ -104,7 +104,7 @@ def contribution_extras(world) -> dict:
         "recorded_by_id": str(world["outsider"].id), "confirmed_by_id": str(world["admin"].id),
         "confirmed_at": "2026-01-01T00:00", "amount_minor": "9999999",
         "base_amount_minor": "9999999", "base_currency": "USD", "rate_per_base": "0.0001",
-        "version_id": "99", "transferred_on": "2026-01-01", "id": "999",
+        "version_id": "99", "id": "999",
     }
 
 

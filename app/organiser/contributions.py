@@ -1,6 +1,7 @@
 """Organisers' money pages: record a contribution, correct one opened at a known version."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
 from ..extensions import db
@@ -32,6 +33,7 @@ def new_contribution(screening_id: int):
                 currency=form.currency.data, received_on=form.received_on.data,
                 channel=form.channel.data, state=form.state.data, note=form.note.data or "",
                 transfer_reference=form.transfer_reference.data or "",
+                transferred_on=form.transferred_on.data, locale=str(get_locale()),
             )
         except ValidationFailed as exc:
             db.session.rollback()
@@ -52,7 +54,8 @@ def edit_contribution(screening_id: int, contribution_id: int):
     if request.method == "GET":
         form = ContributionEditForm(
             obj=contribution, version=contribution.version_id,
-            amount=money.format_plain(contribution.amount_minor, contribution.currency),
+            amount=money.format_input(contribution.amount_minor, contribution.currency,
+                                      str(get_locale())),
         )
     else:
         form = ContributionEditForm()
@@ -64,6 +67,7 @@ def edit_contribution(screening_id: int, contribution_id: int):
                 received_on=form.received_on.data, channel=form.channel.data,
                 state=form.state.data, transfer_reference=form.transfer_reference.data or "",
                 note=form.note.data or "", reason=form.reason.data or "",
+                transferred_on=form.transferred_on.data, locale=str(get_locale()),
             )
             db.session.commit()
         except ValidationFailed as exc:

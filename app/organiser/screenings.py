@@ -1,6 +1,7 @@
 """Organisers' screening pages: the list, registering, the screening page, editing."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -53,7 +54,7 @@ def _input_from(form: ScreeningForm) -> screenings.ScreeningInput:
         purpose=form.purpose.data, title=form.title.data or "",
         description=form.description.data or "", language=form.language.data or "",
         subtitles=form.subtitles.data or "", goal_amount=form.goal_amount.data or "",
-        goal_currency=form.goal_currency.data or "",
+        goal_currency=form.goal_currency.data or "", locale=str(get_locale()),
     )
 
 
@@ -137,7 +138,8 @@ def edit_screening(screening_id: int):
     """Change a screening and its fundraiser; refuses a stale copy."""
     item = screenings.get_editable(screening_id, current_user)
     if request.method == "GET":
-        form = ScreeningForm(obj=screenings.input_from(item), version=item.version_id)
+        form = ScreeningForm(obj=screenings.input_from(item, str(get_locale())),
+                             version=item.version_id)
     else:
         form = ScreeningForm()
     _fill_choices(form)

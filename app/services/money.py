@@ -4,13 +4,22 @@ import re
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import cache
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    get_decimal_symbol,
+    get_group_symbol,
+    list_currencies,
+    parse_decimal,
+)
 
 # Far above any real fundraiser, far below BIGINT: an amount past it is a typing mistake.
 MAX_MINOR = 10**15 - 1
 
 # Digits with at most one decimal separator; no signs, exponents or grouping.
-_PLAIN_AMOUNT = re.compile(r"^\d{1,15}(?:[.,]\d+)?$")
+_PLAIN_AMOUNT = re.compile(r"^[0-9]{1,15}(?:[.,][0-9]+)?$")
 
 
 class MoneyError(ValueError):
@@ -36,17 +45,8 @@ def exponent(currency: str) -> int:
     return get_currency_precision(check_currency(currency))
 
 
-def parse(text: str, currency: str) -> int:
-    """Minor units for a typed amount such as "12.34" or "12,34"; refuses anything ambiguous."""
-    currency = check_currency(currency)
-    cleaned = (text or "").strip()
-    if not cleaned:
-        raise MoneyError("Enter an amount.")
-    if cleaned.startswith("-"):
-        raise MoneyError("The amount cannot be negative.")
-    if not _PLAIN_AMOUNT.match(cleaned):
-        raise MoneyError("Enter the amount as digits with an optional decimal point, e.g. 120.50.")
-    value = Decimal(cleaned.replace(",", "."))
+def _minor(value: Decimal, currency: str) -> int:
+    """Minor units of a decimal amount; MoneyError if it has too many places or is too big."""
     places = exponent(currency)
     if -value.as_tuple().exponent > places:
         raise MoneyError(
@@ -59,6 +59,69 @@ def parse(text: str, currency: str) -> int:
     return minor
 
 
+# Spaces people type between thousands, and the apostrophes of Swiss German.
+_SPACES = frozenset(" \u00a0\u202f\u2009")
+_APOSTROPHES = frozenset("'\u2019")
+
+
+def _localised(cleaned: str, locale: str) -> Decimal | None:
+    """The amount as written in the locale ("1.234,50" in Italian), or None if it is not
+    well-formed there (Babel's strict mode checks the grouping)."""
+    group, point = get_group_symbol(locale), get_decimal_symbol(locale)
+    if group in _SPACES:
+        cleaned = "".join(group if c in _SPACES else c for c in cleaned)
+    elif group in _APOSTROPHES:
+        cleaned = "".join(group if c in _APOSTROPHES else c for c in cleaned)
+    if not all((c.isascii() and c.isdigit()) or c in (group, point) for c in cleaned):
+        return None
+    if not cleaned[0].isdigit() or not cleaned[-1].isdigit() or len(cleaned) > 40:
+        return None
+    try:
+        return parse_decimal(cleaned, locale, strict=True)
+    except NumberFormatError:
+        return None
+
+
+def parse(text: str, currency: str, locale: str | None = None) -> int:
+    """Minor units for a typed amount; refuses anything malformed or ambiguous.
+
+    Without a locale: digits with at most one decimal point or comma ("1234.50"), as the
+    API and files use. With one, also what people type there: "1.234,50" in Italian,
+    "1 234,50" in French, "1,234.50" in English. Text that both readings accept with
+    different values ("1.234" KWD in Italian) is refused as ambiguous.
+    """
+    currency = check_currency(currency)
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise MoneyError("Enter an amount.")
+    if cleaned[0] in "-\u2212":
+        raise MoneyError("The amount cannot be negative.")
+    readings: list[Decimal] = []
+    if locale:
+        localised = _localised(cleaned, locale)
+        if localised is not None:
+            readings.append(localised)
+    if _PLAIN_AMOUNT.match(cleaned):
+        readings.append(Decimal(cleaned.replace(",", ".")))
+    if not readings:
+        example = format_decimal(Decimal("1234.5"), "#,##0.00", locale=locale) if locale \
+            else "120.50"
+        raise MoneyError(f"Enter the amount as digits, e.g. {example}.")
+    results, first_error = [], None
+    for value in readings:
+        try:
+            results.append(_minor(value, currency))
+        except MoneyError as exc:
+            first_error = first_error or exc
+    if not results:
+        raise first_error
+    if len(set(results)) > 1:
+        shown = " or ".join(format_plain(minor, currency) for minor in sorted(set(results)))
+        raise MoneyError(f"\u201c{cleaned}\u201d could mean {shown} {currency}; "
+                         "write it without a thousands separator.")
+    return results[0]
+
+
 def to_decimal(minor: int, currency: str) -> Decimal:
     """The amount as a Decimal in major units, with the currency's number of places."""
     places = exponent(currency)
@@ -68,6 +131,13 @@ def to_decimal(minor: int, currency: str) -> Decimal:
 def format_plain(minor: int, currency: str) -> str:
     """The amount as a plain decimal string ("123.45"), as the API and exports use."""
     return str(to_decimal(minor, currency))
+
+
+def format_input(minor: int, currency: str, locale: str | None = None) -> str:
+    """The amount to prefill a form field: no grouping, the locale's decimal symbol
+    ("1234,50" in Italian), so that parse() reads it back unambiguously."""
+    plain = format_plain(minor, currency)
+    return plain.replace(".", get_decimal_symbol(locale)) if locale else plain
 
 
 def format_display(minor: int, currency: str, locale: str = "en") -> str:

@@ -40,6 +40,10 @@ class ContributionForm(FlaskForm):
         "Transfer reference (optional)", validators=[Optional(), Length(max=MAX_REFERENCE)],
         description="The bank or payment reference once the money is sent on.",
     )
+    transferred_on = DateField(
+        "Sent on (optional)", validators=[Optional()],
+        description="When the money was sent on to the beneficiary; today if left empty.",
+    )
     note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=MAX_NOTE)])
 
 

@@ -110,7 +110,7 @@ def _stamp_confirmation(contribution: Contribution, actor: User) -> None:
 
 
 def _check(amount: str, currency: str, received_on: date | None, channel, state,
-           today: date, errors: dict[str, str]) -> _Checked:
+           today: date, errors: dict[str, str], locale: str | None = None) -> _Checked:
     """The rules every contribution follows, added to errors (all problems at once)."""
     amount_minor = 0
     try:
@@ -119,7 +119,7 @@ def _check(amount: str, currency: str, received_on: date | None, channel, state,
         errors["currency"] = str(exc)
     else:
         try:
-            amount_minor = money.parse(amount, currency)
+            amount_minor = money.parse(amount, currency, locale)
         except money.MoneyError as exc:
             errors["amount"] = str(exc)
         else:
@@ -140,6 +140,24 @@ def _check(amount: str, currency: str, received_on: date | None, channel, state,
     return _Checked(amount_minor, currency, channel, state)
 
 
+SENT = (ContributionState.TRANSFERRED, ContributionState.CONFIRMED)
+
+
+def _transfer_day(state, received_on: date | None, transferred_on: date | None, today: date,
+                  errors: dict[str, str]) -> date | None:
+    """The day money was sent on: given, or today when it is first marked as sent."""
+    if state not in SENT:
+        if transferred_on is not None:
+            errors["transferred_on"] = "Only money sent on to the beneficiary has a transfer date."
+        return None
+    transferred_on = transferred_on or today
+    if transferred_on > today:
+        errors["transferred_on"] = "The transfer date cannot be in the future."
+    elif received_on is not None and "received_on" not in errors and transferred_on < received_on:
+        errors["transferred_on"] = "Money cannot be sent on before it came in."
+    return transferred_on
+
+
 def _check_texts(errors: dict[str, str], **texts: tuple[str, int]) -> None:
     for field, (value, limit) in texts.items():
         if len(value) > limit:
@@ -157,15 +175,18 @@ def record_contribution(
     state: ContributionState | str = ContributionState.COLLECTED,
     note: str = "",
     transfer_reference: str = "",
+    transferred_on: date | None = None,
     today: date | None = None,
+    locale: str | None = None,
 ) -> Contribution:
     """Add a contribution (amount as typed, e.g. "120.50") converted to the base currency.
 
     Every problem comes back at once as field errors; flushes only.
     """
     errors: dict[str, str] = {}
-    checked = _check(amount, currency, received_on, channel, state,
-                     today or local_today(fundraiser), errors)
+    today = today or local_today(fundraiser)
+    checked = _check(amount, currency, received_on, channel, state, today, errors, locale)
+    transferred_on = _transfer_day(checked.state, received_on, transferred_on, today, errors)
     _check_confirmation(actor, checked.state, None, errors)
     reference = (transfer_reference or "").strip()
     _check_texts(errors, transfer_reference=(reference, MAX_REFERENCE),
@@ -177,7 +198,7 @@ def record_contribution(
         fundraiser_id=fundraiser.id, amount_minor=checked.amount_minor,
         currency=checked.currency, received_on=received_on, channel=checked.channel,
         state=checked.state, note=note, transfer_reference=reference or None,
-        recorded_by_id=actor.id,
+        transferred_on=transferred_on, recorded_by_id=actor.id,
     )
     convert(contribution)  # before add(): the rate query must not flush a half-built row
     _stamp_confirmation(contribution, actor)
@@ -208,6 +229,7 @@ def _figures(contribution: Contribution) -> dict:
         "currency": contribution.currency, "received_on": contribution.received_on,
         "channel": contribution.channel, "state": contribution.state,
         "transfer_reference": contribution.transfer_reference,
+        "transferred_on": contribution.transferred_on,
         "base_amount_minor": contribution.base_amount_minor,
         "rate_per_base": contribution.rate_per_base,
     }
@@ -224,9 +246,11 @@ def update_contribution(
     channel: Channel | str,
     state: ContributionState | str,
     transfer_reference: str = "",
+    transferred_on: date | None = None,
     note: str = "",
     reason: str = "",
     today: date | None = None,
+    locale: str | None = None,
 ) -> bool:
     """Change a contribution opened at `version`, re-converted; False when nothing changed.
 
@@ -237,8 +261,11 @@ def update_contribution(
     if version is not None and str(version) != str(contribution.version_id):
         raise StaleEdit(STALE_CONTRIBUTION)
     errors: dict[str, str] = {}
-    checked = _check(amount, currency, received_on, channel, state,
-                     today or local_today(contribution.fundraiser), errors)
+    today = today or local_today(contribution.fundraiser)
+    checked = _check(amount, currency, received_on, channel, state, today, errors, locale)
+    if transferred_on is None and checked.state in SENT:
+        transferred_on = contribution.transferred_on  # kept unless the form gives another
+    transferred_on = _transfer_day(checked.state, received_on, transferred_on, today, errors)
     _check_confirmation(actor, checked.state, contribution.state, errors)
     reference, reason = (transfer_reference or "").strip(), (reason or "").strip()
     _check_texts(errors, transfer_reference=(reference, MAX_REFERENCE),
@@ -258,6 +285,7 @@ def update_contribution(
         contribution.received_on, contribution.channel = received_on, checked.channel
         contribution.state, contribution.note = checked.state, note or ""
         contribution.transfer_reference = reference or None
+        contribution.transferred_on = transferred_on
         convert(contribution)
         _stamp_confirmation(contribution, actor)
     if not db.session.is_modified(contribution):

@@ -53,6 +53,7 @@ class ScreeningInput:
     subtitles: str = ""
     goal_amount: str = ""  # as typed; empty for no goal
     goal_currency: str = ""
+    locale: str | None = None  # how goal_amount was typed ("1.234,50" in Italian)
     geonames_id: int | None = None  # picks the city exactly when given
 
 
@@ -124,7 +125,7 @@ def _resolve(data: ScreeningInput, actor: User) -> _Resolved:
             errors["goal_currency"] = str(exc)
         else:
             try:
-                goal_minor = money.parse(data.goal_amount, goal_currency)
+                goal_minor = money.parse(data.goal_amount, goal_currency, data.locale)
                 if goal_minor == 0:
                     errors["goal_amount"] = "A goal must be more than zero, or left empty."
             except money.MoneyError as exc:
@@ -209,11 +210,11 @@ def update(screening: Screening, data: ScreeningInput, actor: User) -> Screening
     return screening
 
 
-def input_from(screening: Screening) -> ScreeningInput:
+def input_from(screening: Screening, locale: str | None = None) -> ScreeningInput:
     """The input that would recreate this screening, to fill an edit form."""
     fundraiser = screening.fundraiser
     local = localtime.to_local(screening.starts_at, screening.timezone).replace(tzinfo=None)
-    goal = (money.format_plain(fundraiser.goal_amount_minor, fundraiser.goal_currency)
+    goal = (money.format_input(fundraiser.goal_amount_minor, fundraiser.goal_currency, locale)
             if fundraiser.goal_amount_minor else "")
     return ScreeningInput(
         film=screening.film.slug, collective=screening.collectives[0].slug,
@@ -223,5 +224,5 @@ def input_from(screening: Screening) -> ScreeningInput:
         beneficiary=fundraiser.beneficiary.slug, purpose=fundraiser.purpose,
         title=screening.title or "", description=screening.description,
         language=screening.language or "", subtitles=screening.subtitles or "",
-        goal_amount=goal, goal_currency=fundraiser.goal_currency or "",
+        goal_amount=goal, goal_currency=fundraiser.goal_currency or "", locale=locale,
     )
