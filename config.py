@@ -30,7 +30,8 @@ class Config:
     # Accept-Language); the tour's countries' languages.
     LANGUAGES = ["en", "uk", "it", "fr", "de", "pl", "es", "fi", "nl", "da", "pt", "sv"]
     BABEL_DEFAULT_TIMEZONE = "UTC"
-    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # Room for a central bank's full rate history as CSV; the API caps its bodies lower.
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     # Mail: SMTP when MAIL_SERVER is set, otherwise each message is a file in MAIL_OUTBOX_DIR.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))

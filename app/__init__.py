@@ -59,6 +59,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount every area of the site."""
     from .account.routes import bp as account_bp
     from .admin.routes import bp as admin_bp
+    from .api import bp as api_bp
     from .auth.routes import bp as auth_bp
     from .coordination.routes import bp as coordination_bp
     from .members.routes import bp as members_bp
@@ -72,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/coordination/users")
     app.register_blueprint(organiser_bp, url_prefix="/organiser")
     app.register_blueprint(coordination_bp, url_prefix="/coordination")
+    app.register_blueprint(api_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -101,18 +101,33 @@ LIMITS: dict[str, tuple[Rule, ...]] = {
     "organiser.new_screening": (
         Rule("30/hour", by_user, "user"),
     ),
+    # Creating personal API tokens on the account page.
+    "account.tokens": (
+        Rule("20/hour", by_user, "user"),
+    ),
+    # Reading an ECB file (the full history holds 200,000 rates) costs seconds of work.
+    **dict.fromkeys(
+        ("coordination.check_rate_file", "coordination.import_rate_file"),
+        (Rule("30/hour", by_user, "user"),),
+    ),
 }
 
-# The write API (/api/v1) is not built yet. Its endpoints go here when it lands; each gets
-# WRITE_API_RULES (per user or token, on every method that changes something).
-WRITE_API_ENDPOINTS: tuple[str, ...] = ()
+# The write API (/api/v1): each endpoint gets WRITE_API_RULES (per user, whether the
+# request came with a token or the session cookie, on every method that changes something).
+WRITE_API_ENDPOINTS: tuple[str, ...] = ("api.create_contribution", "api.create_rate")
 WRITE_API_RULES = (Rule("60/minute;1000/hour", by_user, "api-write",
                         methods=("POST", "PUT", "PATCH", "DELETE")),)
+# Reads: generous for a person or a script, a ceiling for a runaway loop. Totals are public,
+# so anonymous callers count per address (by_user falls back to it).
+READ_API_ENDPOINTS: tuple[str, ...] = ("api.list_contributions", "api.list_rates",
+                                       "api.totals")
+READ_API_RULES = (Rule("300/minute;5000/hour", by_user, "api-read", methods=("GET",)),)
 
 
 def table() -> dict[str, tuple[Rule, ...]]:
     """Every rate-limited endpoint with its rules."""
-    return {**LIMITS, **dict.fromkeys(WRITE_API_ENDPOINTS, WRITE_API_RULES)}
+    return {**LIMITS, **dict.fromkeys(WRITE_API_ENDPOINTS, WRITE_API_RULES),
+            **dict.fromkeys(READ_API_ENDPOINTS, READ_API_RULES)}
 
 
 def install(app: Flask, limits: dict[str, tuple[Rule, ...]] | None = None) -> None:

@@ -150,6 +150,8 @@ def _end_expired_session():
     # browser was closed: that starts a new window, see _start_window.)
     session.clear()
     logout_user()
+    if request.path.startswith("/api/"):
+        return None  # the API goes on anonymously: 401 JSON, or a Bearer token's user
     flash(EXPIRED_MESSAGE, "info")
     login_view = current_app.login_manager.login_view
     if request.endpoint == login_view:

@@ -55,7 +55,8 @@ def app(tmp_path_factory):
     """The application on a database migrated from empty with the real migrations."""
     url = _database_url(tmp_path_factory)
     outbox = tmp_path_factory.mktemp("outbox")
-    application = create_app("testing", SQLALCHEMY_DATABASE_URI=url, MAIL_OUTBOX_DIR=str(outbox))
+    application = create_app("testing", SQLALCHEMY_DATABASE_URI=url, MAIL_OUTBOX_DIR=str(outbox),
+                             RATE_IMPORT_DIR=str(tmp_path_factory.mktemp("rate_imports")))
     application.test_client_class = FreshContextClient
     with application.app_context():
         if db.engine.dialect.name == "postgresql":

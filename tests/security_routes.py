@@ -7,9 +7,11 @@ area 403 for organisers, anonymous people are sent to /login?next=...).
 """
 
 import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import Flask, current_app
@@ -19,8 +21,10 @@ from werkzeug.routing import Rule
 
 from app.extensions import db
 from app.models import (
+    ApiToken,
     Collective,
     Contribution,
+    ExchangeRate,
     Invitation,
     Membership,
     PasswordReset,
@@ -29,7 +33,7 @@ from app.models import (
     Status,
     User,
 )
-from app.services import invitations, ledger
+from app.services import api_tokens, invitations, ledger
 from tests.conftest import make_collective, make_screening, make_user
 
 ROLES = ("anonymous", "organiser_a", "organiser_b", "collective_admin_a", "coordinator", "admin")
@@ -227,6 +231,48 @@ def contribution_form(w: World, contribution: Contribution | None = None, **chan
     return data
 
 
+def api_token_of_a(w: World) -> int:
+    """Organiser A's API token (made on first use, so that World stays as it was)."""
+    user = w.user("organiser_a")
+    token = db.session.scalar(select(ApiToken).where(ApiToken.user_id == user.id)
+                              .order_by(ApiToken.id).limit(1))
+    if token is None:
+        _plaintext, token = api_tokens.create(user, "matrix", actor=user)
+        db.session.commit()
+    return token.id
+
+
+def exchange_rate_id(_w: World) -> int:
+    """A PLN exchange rate (made on first use, so that World stays as it was)."""
+    rate = db.session.scalar(select(ExchangeRate).where(ExchangeRate.currency == "PLN")
+                             .order_by(ExchangeRate.id).limit(1))
+    if rate is None:
+        rate = ExchangeRate(currency="PLN", valid_on=date.today() - timedelta(days=30),
+                            per_base=Decimal("4.2750"))
+        db.session.add(rate)
+        db.session.commit()
+    return rate.id
+
+
+def rate_form_body(_w: World) -> dict:
+    """The rates page's form (its fields are prefixed "rate-")."""
+    day = (date.today() - timedelta(days=2)).isoformat()
+    return {"rate-currency": "PLN", "rate-valid_on": day, "rate-per_base": "4.2750"}
+
+
+def ecb_file_body(_w: World) -> dict:
+    """A small, valid ECB file to check (a fresh stream each time: a request reads it)."""
+    day = (date.today() - timedelta(days=3)).isoformat()
+    return {"file": (io.BytesIO(f"Date,USD,PLN,\n{day},1.0812,4.2750,\n".encode()),
+                     "eurofxref-hist.csv")}
+
+
+def rate_body(_w: World) -> dict:
+    """An exchange rate (sent as a form, so the API answers 415 to those let through)."""
+    return {"currency": "PLN", "valid_on": (date.today() - timedelta(days=3)).isoformat(),
+            "per_base": "4.2750"}
+
+
 # --- the table -----------------------------------------------------------------------------------
 
 
@@ -273,6 +319,7 @@ A_ADMINS = row(LOGIN, 404, 404, 200, 200, 200)
 COORDINATORS = row(LOGIN, 403, 403, 403, 200, 200)
 SITE_ADMINS = row(LOGIN, 403, 403, 403, 403, 200)
 USERS_PAGE = Redirect("/coordination/users")
+RATES_PAGE = Redirect("/coordination/rates")
 
 
 def _a_members_then(target: Expect) -> dict[str, Expect]:
@@ -295,6 +342,7 @@ ROUTES: dict[str, Route] = {
     "public.index": Route(get=PUBLIC),
     "public.past": Route(get=PUBLIC),
     "public.screening": Route(get=PUBLIC, values={"slug": lambda w: w.public_slug}),
+    "public.transparency": Route(get=PUBLIC),
     "static": Route(get=PUBLIC),
     # Logging in and out.
     "auth.login": Route(
@@ -424,10 +472,50 @@ ROUTES: dict[str, Route] = {
     "coordination.index": Route(get=COORDINATORS),
     "coordination.audit_log": Route(get=COORDINATORS),
     "coordination.incidents": Route(get=COORDINATORS),
+    # Money dashboards: the tour's for coordinators; everyone's own collectives' share.
+    "coordination.money": Route(get=COORDINATORS),
+    "organiser.money": Route(get=ANY_ACCOUNT),
+    # CSV exports: coordinators export everything; organisers their collectives' share.
+    "coordination.export_contributions": Route(get=COORDINATORS),
+    "coordination.export_breakdown": Route(get=COORDINATORS,
+                                           values={"group_by": lambda _w: "country"}),
+    "organiser.export_contributions": Route(get=ANY_ACCOUNT),
+    "organiser.export_breakdown": Route(get=ANY_ACCOUNT,
+                                        values={"group_by": lambda _w: "collective"}),
     "coordination.publish": Route(
         post=row(LOGIN, 403, 403, 403, COORDINATION_HOME, COORDINATION_HOME),
         values={"screening_id": lambda w: w.submitted.id}, data=lambda _w: {},
     ),
+    # Exchange rates: coordinators only. Checking a file writes nothing (200 with the report);
+    # confirming with an unknown token writes nothing and goes back to the page.
+    "coordination.rates": Route(get=COORDINATORS),
+    "coordination.save_rate": Route(post=row(LOGIN, 403, 403, 403, RATES_PAGE, RATES_PAGE),
+                                    data=rate_form_body),
+    "coordination.confirm_delete_rate": Route(get=COORDINATORS,
+                                              values={"rate_id": exchange_rate_id}),
+    "coordination.delete_rate": Route(post=row(LOGIN, 403, 403, 403, RATES_PAGE, RATES_PAGE),
+                                      values={"rate_id": exchange_rate_id}, data=lambda _w: {}),
+    "coordination.check_rate_file": Route(post=COORDINATORS, data=ecb_file_body),
+    "coordination.import_rate_file": Route(
+        post=row(LOGIN, 403, 403, 403, RATES_PAGE, RATES_PAGE),
+        data=lambda _w: {"token": "NoSuchUpload-0123456789ab"}),
+    # Personal API tokens: everyone with an account manages their own; another's token is 404.
+    "account.tokens": Route(get=ANY_ACCOUNT, post=row(LOGIN, 200, 200, 200, 200, 200),
+                            data=lambda _w: {"label": "From the matrix"}),
+    "account.revoke_token": Route(
+        post=row(LOGIN, Redirect("/account/tokens"), 404, 404, 404, 404),
+        values={"token_id": api_token_of_a}, data=lambda _w: {},
+    ),
+    # The JSON API: 401 (not a login redirect) for anonymous callers, 404 for another
+    # collective's screening. The table's bodies are forms, so whoever gets through to the
+    # body is told 415 (tests/test_api_*.py send JSON); the CSRF test still proves that a
+    # cookie write without the X-CSRFToken header is refused first.
+    "api.list_contributions": Route(get=row(401, 200, 404, 200, 200, 200)),
+    "api.create_contribution": Route(post=row(401, 415, 404, 415, 415, 415),
+                                     data=contribution_form),
+    "api.list_rates": Route(get=row(401, 200, 200, 200, 200, 200)),
+    "api.create_rate": Route(post=row(401, 403, 403, 403, 415, 415), data=rate_body),
+    "api.totals": Route(get=PUBLIC),
     # Site administration of accounts: site admins only, coordinators included in the 403.
     "admin.index": Route(get=SITE_ADMINS),
     "admin.change_role": Route(post=row(LOGIN, 403, 403, 403, 403, USERS_PAGE),

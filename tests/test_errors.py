@@ -99,8 +99,9 @@ def test_forbidden_answers_403_in_the_layout(client):
     assert_error_page(client.get("/coordination/"), 403, "Not allowed")
 
 
-def test_a_request_larger_than_allowed_answers_413(client):
-    response = client.post("/login", data={"email": "a@example.org", "password": "x" * (3 << 20)})
+def test_a_request_larger_than_allowed_answers_413(client, app):
+    too_long = "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post("/login", data={"email": "a@example.org", "password": too_long})
     assert_error_page(response, 413, "Too large")
 
 

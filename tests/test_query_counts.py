@@ -81,3 +81,68 @@ def test_working_pages_cost_the_same_for_two_or_twelve_screenings(client, catalo
     few = _queries_for(client, path)
     _add_screenings(collective, organiser, 10, 2, 5)
     assert _queries_for(client, path) == few
+
+
+def _add_money_screenings(collective, organiser, how_many: int, start: int) -> None:
+    """Held screenings with goals in three currencies; two in three report money (EUR, PLN
+    with a rate, UAH without one; collected or pledged), the rest report nothing."""
+    for n in range(start, start + how_many):
+        screening = make_screening(collective, actor=organiser, status=Status.HELD,
+                                   title=f"Held {n:03}", venue_name=f"Room {n}",
+                                   starts_at=_local(-30 - n),
+                                   goal_currency=("EUR", "PLN", "UAH")[n % 3])
+        if n % 3:
+            ledger.record_contribution(screening.fundraiser, organiser, amount="20.00",
+                                       currency=("EUR", "PLN", "UAH")[n % 4 % 3],
+                                       received_on=date.today() - timedelta(days=n * 9),
+                                       channel="door",
+                                       state="pledged" if n % 5 == 0 else "collected")
+        db.session.commit()
+
+
+@pytest.mark.parametrize(("path", "as_coordinator"), [
+    ("/coordination/money", True),
+    ("/coordination/money?country=FI&film=part-one&collective=kino-kollektiv"
+     "&from=2020-01-01&page=2", True),
+    ("/organiser/money", False),
+    ("/organiser/money?collective=kino-kollektiv&beneficiary=solidarity-collectives", False),
+])
+def test_money_dashboards_cost_the_same_for_one_or_twenty_screenings(client, catalogue, path,
+                                                                     as_coordinator):
+    collective = make_collective()
+    organiser = make_user(Role.ORGANISER, collective)
+    login(client, make_user(Role.COORDINATOR) if as_coordinator else organiser)
+    _add_money_screenings(collective, organiser, 1, 1)
+    few = _queries_for(client, path)
+    _add_money_screenings(collective, organiser, 20, 2)
+    assert _queries_for(client, path) == few
+
+
+def test_transparency_costs_the_same_for_two_or_twelve_screenings(client, catalogue):
+    collective = make_collective()
+    organiser = make_user(Role.ORGANISER, collective)
+    _add_screenings(collective, organiser, 2, 0, -400)
+    few = _queries_for(client, "/transparency")
+    _add_screenings(collective, organiser, 10, 2, -400)
+    assert _queries_for(client, "/transparency") == few
+
+
+@pytest.mark.parametrize("path", ["/coordination/money/export/contributions.csv",
+                                  "/coordination/money/export/collective.csv",
+                                  "/organiser/money/export/contributions.csv"])
+def test_exports_cost_the_same_for_two_or_twelve_screenings(client, catalogue, path):
+    collective = make_collective()
+    organiser = make_user(Role.ORGANISER, collective)
+    login(client, make_user(Role.COORDINATOR) if path.startswith("/coordination") else organiser)
+    counts, sizes = [], []
+    for start, how_many in ((0, 2), (2, 10)):
+        _add_screenings(collective, organiser, how_many, start, -400)
+        with counted_queries() as statements:
+            response = client.get(path + "?from=2000-01-01")
+            body = response.get_data()  # a streamed file queries while it is read
+        assert response.status_code == 200, path
+        counts.append(len(statements))
+        sizes.append(body.count(b"\r\n"))
+    assert counts[0] == counts[1]
+    if "contributions" in path:
+        assert (sizes[0], sizes[1]) == (3, 13)  # the header and a row per contribution

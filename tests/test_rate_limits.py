@@ -8,7 +8,7 @@ import pyotp
 import pytest
 
 from app import create_app, ratelimits
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import Role
 from tests.conftest import PASSWORD, login, make_collective, make_user
 
@@ -24,6 +24,10 @@ def limited(app, **overrides):
     extra = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                        MAIL_OUTBOX_DIR=app.config["MAIL_OUTBOX_DIR"], **settings)
     extra.test_client_class = type(app.test_client())
+    # The limiter is one module-level object shared by every app of this process: a test
+    # whose storage was unreachable leaves it counting in its in-memory fallback, which it
+    # leaves again at some later request, splitting the counts of the next test.
+    limiter._storage_dead = False
     return extra
 
 

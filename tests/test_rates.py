@@ -157,3 +157,21 @@ def test_a_new_base_currency_is_applied_by_reconverting_everything(
         "PLN", 4000, 1)
     assert rates.base_mismatch() == 0
     assert ledger.mismatches() == []
+
+
+def test_flask_ledger_check_finds_and_rebuild_repairs_drifted_sums(app, fundraiser,
+                                                                    coordinator):
+    from sqlalchemy import update
+
+    from app.models import LedgerDay
+    _give(fundraiser, "10.00", "EUR", date(2026, 4, 12), coordinator)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["ledger", "check"]).exit_code == 0
+    db.session.execute(update(LedgerDay).values(amount_minor=LedgerDay.amount_minor + 1))
+    db.session.commit()
+
+    drifted = runner.invoke(args=["ledger", "check"])
+    assert drifted.exit_code == 1
+    assert "1 day sums differ" in drifted.output
+    assert runner.invoke(args=["ledger", "rebuild"]).exit_code == 0
+    assert runner.invoke(args=["ledger", "check"]).exit_code == 0

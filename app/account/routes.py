@@ -42,6 +42,8 @@ def require_two_factor_enrolment():
     # No endpoint: the request matched no route and ends on an error page.
     if request.endpoint is None or request.endpoint in ENROLMENT_EXEMPT:
         return None
+    if request.blueprint == "api":
+        return None  # the API answers 403 JSON itself (app/api/auth.py), never a redirect
     if current_user.is_authenticated and current_user.must_enrol_two_factor:
         return redirect(url_for("account.two_factor_setup"))
     return None
@@ -225,3 +227,5 @@ def replace_authenticator():
             flash("The old authenticator no longer works. Set up the new one now.", "info")
             return redirect(url_for("account.two_factor_setup"))
     return _page("account/replace_authenticator.html", form)
+
+from . import tokens  # noqa: E402,F401  (the API tokens page, on this blueprint)

@@ -3,8 +3,11 @@
 from flask import Flask
 
 from .accounts import demo_cli, users_cli
+from .ledger import ledger_cli
+from .rates import rates_cli
+from .tokens import tokens_cli
 
-GROUPS = [users_cli, demo_cli]
+GROUPS = [users_cli, demo_cli, tokens_cli, rates_cli, ledger_cli]
 
 
 def install(app: Flask) -> None:

@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from slugify import slugify
 
 from ..extensions import db
-from ..services import ledger, screenings
+from ..services import ledger, public_money, screenings
 
 bp = Blueprint("public", __name__)
 
@@ -47,7 +47,12 @@ def screening(screening_id: int, slug: str | None = None):
     wanted = slugify(f"{item.display_title} {item.city.name}")
     if slug is not None and slug != wanted:
         return redirect(url_for("public.screening", screening_id=item.id, slug=wanted), 301)
-    total = None
+    total = progress = None
     if item.fundraiser.totals_public:
         total = ledger.totals_for_fundraiser(item.fundraiser.id)
-    return render_template("public/screening.html", screening=item, total=total, slug=wanted)
+        progress = public_money.goal_progress(item.fundraiser, total)
+    return render_template("public/screening.html", screening=item, total=total,
+                           progress=progress, slug=wanted)
+
+
+from . import transparency  # noqa: E402, F401  (registers its route on bp)

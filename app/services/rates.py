@@ -83,30 +83,51 @@ def set_rates(entries: list[tuple[str, date, Decimal]], actor: User | None,
               source: str = "form", today: date | None = None) -> RatesWritten:
     """Create or change many rates, then re-convert what they affect, once per currency."""
     base, today = rollup.base_currency(), today or utcnow().date()
-    existing = {
-        (r.currency, r.valid_on): r for r in db.session.scalars(
-            select(ExchangeRate).where(ExchangeRate.currency.in_({c for c, _, _ in entries})))
+    # Columns and Core executemany, not ORM objects: an ECB history is 200,000 rates.
+    current = {
+        (currency, valid_on): (rate_id, per_base)
+        for rate_id, currency, valid_on, per_base in db.session.execute(
+            select(ExchangeRate.id, ExchangeRate.currency, ExchangeRate.valid_on,
+                   ExchangeRate.per_base)
+            .where(ExchangeRate.currency.in_({c for c, _, _ in entries})))
     }
+    entered_by_id = actor.id if actor else None
+    new_rows: dict[tuple[str, date], dict] = {}
+    changed_rows: dict[int, dict] = {}
     created = updated = unchanged = 0
     earliest: dict[str, date] = {}
     for currency, valid_on, per_base in entries:
         currency, per_base = check_rate(currency, valid_on, per_base, base, today)
-        rate = existing.get((currency, valid_on))
-        if rate is not None and rate.per_base == per_base:
+        key = (currency, valid_on)
+        rate_id, old = current.get(key, (None, None))
+        if old is not None and old == per_base:
             unchanged += 1
             continue
-        if rate is None:
-            rate = ExchangeRate(currency=currency, valid_on=valid_on, per_base=per_base,
-                                entered_by_id=actor.id if actor else None, source=source)
-            db.session.add(rate)
-            existing[(currency, valid_on)] = rate
+        row = {"per_base": per_base, "source": source, "entered_by_id": entered_by_id}
+        if key not in current:
+            new_rows[key] = {"currency": currency, "valid_on": valid_on, **row}
             created += 1
-        else:
-            rate.per_base, rate.source = per_base, source
-            rate.entered_by_id = actor.id if actor else None
+        elif rate_id is None:  # created earlier in this batch
+            new_rows[key].update(row)
             updated += 1
+        else:
+            changed_rows[rate_id] = {"rate_id": rate_id, **row}
+            updated += 1
+        current[key] = (rate_id, per_base)
         earliest[currency] = min(valid_on, earliest.get(currency, valid_on))
     db.session.flush()
+    table, now = ExchangeRate.__table__, utcnow()
+    if new_rows:
+        db.session.execute(table.insert(), [{**row, "created_at": now, "updated_at": now}
+                                            for row in new_rows.values()])
+    if changed_rows:
+        db.session.execute(
+            table.update().where(table.c.id == bindparam("rate_id")).values(
+                per_base=bindparam("per_base"), source=bindparam("source"),
+                entered_by_id=bindparam("entered_by_id"), updated_at=now),
+            list(changed_rows.values()))
+    if new_rows or changed_rows:
+        db.session.expire_all()  # rates loaded before hold the old figures
     reconverted = sum(reconvert(currency, since=day) for currency, day in earliest.items())
     if created or updated:
         audit.record(actor, "rates.set", None, after={
@@ -170,13 +191,16 @@ def reconvert(currency: str, since: date | None = None) -> int:
     """Convert again the contributions in `currency` received on or after `since` with the
     rates as they now stand; returns how many changed. Rebuilds their ledger days."""
     base = rollup.base_currency()
-    days, values = _rate_table(currency)
     query = select(Contribution.id, Contribution.amount_minor, Contribution.received_on,
                    Contribution.base_currency, Contribution.base_amount_minor,
                    Contribution.rate_per_base, Contribution.rate_valid_on
                    ).where(Contribution.currency == currency)
     if since is not None:
         query = query.where(Contribution.received_on >= since)
+    # A currency without contributions (most of an ECB file) needs no rate table.
+    if db.session.scalar(query.with_only_columns(Contribution.id).limit(1)) is None:
+        return 0
+    days, values = _rate_table(currency)
     changes, cache = [], {}
     for cid, amount, received_on, old_base, old_amount, old_rate, old_valid in (
         db.session.execute(query)

@@ -127,39 +127,50 @@ def _slug_id(model, column, value):
     return select(model.id).where(column == value).scalar_subquery()
 
 
-def conditions(filters: Filters) -> list:
-    """WHERE clauses on ledger_days for the filters."""
+def filter_conditions(filters: Filters, *, day, country_id, film_id, beneficiary_id,
+                      fundraiser_id) -> list:
+    """WHERE clauses for the filters on any query that exposes these columns (ledger days,
+    raw contributions, screenings with their fundraiser). `day` None skips the date range,
+    for callers whose dates mean something else."""
     where = []
-    if filters.date_from is not None:
-        where.append(LedgerDay.received_on >= filters.date_from)
-    if filters.date_to is not None:
-        where.append(LedgerDay.received_on <= filters.date_to)
+    if day is not None and filters.date_from is not None:
+        where.append(day >= filters.date_from)
+    if day is not None and filters.date_to is not None:
+        where.append(day <= filters.date_to)
     if filters.country:
-        where.append(LedgerDay.country_id == _slug_id(Country, Country.code,
-                                                      filters.country.upper()))
+        where.append(country_id == _slug_id(Country, Country.code, filters.country.upper()))
     if filters.film:
-        where.append(LedgerDay.film_id == _slug_id(Film, Film.slug, filters.film))
+        where.append(film_id == _slug_id(Film, Film.slug, filters.film))
     if filters.beneficiary:
-        where.append(LedgerDay.beneficiary_id == _slug_id(Beneficiary, Beneficiary.slug,
-                                                          filters.beneficiary))
+        where.append(beneficiary_id == _slug_id(Beneficiary, Beneficiary.slug,
+                                                filters.beneficiary))
     if filters.fundraiser_ids is not None:
-        where.append(LedgerDay.fundraiser_id.in_(filters.fundraiser_ids))
-    hosted_by = []
+        where.append(fundraiser_id.in_(filters.fundraiser_ids))
+    hosted_by = []  # one host row must meet both: a named collective within the scope
     if filters.collective:
         hosted_by.append(screening_hosts.c.collective_id == _slug_id(
             Collective, Collective.slug, filters.collective))
     if filters.collective_ids is not None:
         hosted_by.append(screening_hosts.c.collective_id.in_(filters.collective_ids))
     if hosted_by:
-        where.append(LedgerDay.fundraiser_id.in_(
+        where.append(fundraiser_id.in_(
             select(Fundraiser.id).join(screening_hosts,
                                        screening_hosts.c.screening_id == Fundraiser.screening_id)
             .where(*hosted_by)))
     if filters.public_only:
-        where.append(LedgerDay.fundraiser_id.in_(
+        where.append(fundraiser_id.in_(
             select(Fundraiser.id).join(Screening, Fundraiser.screening_id == Screening.id)
             .where(Fundraiser.totals_public.is_(True), Screening.status.in_(PUBLIC_STATUSES))))
     return where
+
+
+def conditions(filters: Filters) -> list:
+    """WHERE clauses on ledger_days for the filters."""
+    return filter_conditions(
+        filters, day=LedgerDay.received_on, country_id=LedgerDay.country_id,
+        film_id=LedgerDay.film_id, beneficiary_id=LedgerDay.beneficiary_id,
+        fundraiser_id=LedgerDay.fundraiser_id,
+    )
 
 
 def _sums():
