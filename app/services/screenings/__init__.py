@@ -5,6 +5,7 @@ split the work: registry (create, update), lifecycle (transitions), queries (fin
 """
 
 from ..errors import NotFound, TransitionError, ValidationFailed
+from . import search
 from .lifecycle import (
     ALLOWED_FROM,
     MAX_ATTENDANCE,
@@ -58,6 +59,7 @@ __all__ = [
     "publish",
     "relocate",
     "reschedule",
+    "search",
     "submit",
     "upcoming_query",
     "update",
