@@ -65,6 +65,16 @@ class Config:
     INVITATION_VALID_HOURS = 72
     PASSWORD_RESET_VALID_MINUTES = 60
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "screenings-demo-2026")
+    # The public map's background tiles: a Leaflet URL template ({s}, {z}, {x}, {y}) and the
+    # attribution its licence asks for (trusted HTML). Empty TILE_URL: no tiles, the pins over
+    # a plain background (as when the tile server is out of reach). app/security.py lets the
+    # tile host into the CSP img-src.
+    TILE_URL = os.environ.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    TILE_ATTRIBUTION = os.environ.get(
+        "TILE_ATTRIBUTION",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+    )
+    TILE_MAX_ZOOM = int(os.environ.get("TILE_MAX_ZOOM", "19"))
 
 
 class DevelopmentConfig(Config):
@@ -81,6 +91,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False  # tests of the limits switch it on for their own app
+    TILE_URL = ""  # the suite never fetches map tiles from the internet
     # Cheap hashes keep the suite fast; production uses argon2-cffi's RFC 9106 defaults.
     ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 

@@ -114,13 +114,18 @@ LIMITS: dict[str, tuple[Rule, ...]] = {
 
 # The write API (/api/v1): each endpoint gets WRITE_API_RULES (per user, whether the
 # request came with a token or the session cookie, on every method that changes something).
-WRITE_API_ENDPOINTS: tuple[str, ...] = ("api.create_contribution", "api.create_rate")
+WRITE_API_ENDPOINTS: tuple[str, ...] = ("api.create_contribution", "api.create_rate",
+                                        "api.create_screening", "api.update_screening",
+                                        "api.create_transition")
 WRITE_API_RULES = (Rule("60/minute;1000/hour", by_user, "api-write",
                         methods=("POST", "PUT", "PATCH", "DELETE")),)
 # Reads: generous for a person or a script, a ceiling for a runaway loop. Totals are public,
 # so anonymous callers count per address (by_user falls back to it).
 READ_API_ENDPOINTS: tuple[str, ...] = ("api.list_contributions", "api.list_rates",
-                                       "api.totals")
+                                       "api.totals", "api.list_screenings", "api.get_screening",
+                                       "api.screenings_geojson", "api.search_cities",
+                                       "api.list_collectives", "api.list_films",
+                                       "api.list_beneficiaries")
 READ_API_RULES = (Rule("300/minute;5000/hour", by_user, "api-read", methods=("GET",)),)
 
 

@@ -1,8 +1,10 @@
 """Security headers on every response, session time-outs, proxy trust and rate limits."""
 
+import re
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -44,6 +46,32 @@ def content_security_policy(**changes: str) -> str:
 
 CSP = content_security_policy()
 CSP_FRAMEABLE = content_security_policy(frame_ancestors="*")
+_TILE_HOST = re.compile(r"(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]+)?")
+
+
+def tile_source(url: str) -> str:
+    """The CSP source for the map's tile server ("https://*.tile.example.org" for a {s}
+    subdomain); "" when there are no tiles or they come from this site."""
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return ""
+    host = re.sub(r"\{[^}]*\}", "*", parts.netloc)
+    # CSP allows a wildcard only as the leftmost label; nothing else may enter the header.
+    if parts.scheme not in ("http", "https") or not _TILE_HOST.fullmatch(host):
+        raise RuntimeError(f"TILE_URL {url!r}: use http(s) and at most a {{s}} leftmost label")
+    return f"{parts.scheme}://{host}"
+
+
+def _policies(app: Flask) -> tuple[str, str]:
+    """This app's policy and its frameable variant, with the tile server in img-src."""
+    tiles = tile_source(app.config.get("TILE_URL") or "")
+    if not tiles:
+        return CSP, CSP_FRAMEABLE
+    img_src = f"{CSP_DIRECTIVES['img-src']} {tiles}"
+    return (content_security_policy(img_src=img_src),
+            content_security_policy(img_src=img_src, frame_ancestors="*"))
+
+
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     # Geolocation stays possible for this site's own pages ("screenings near me").
@@ -77,7 +105,7 @@ def _frameable() -> bool:
 
 def _carries_secrets() -> bool:
     """Whether the page is personal or holds a token, so no cache may keep a copy."""
-    if request.endpoint == "static":
+    if request.endpoint in ("static", "public.vendor"):  # the same files for everyone
         return False
     csrf_field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     return (
@@ -90,11 +118,12 @@ def _carries_secrets() -> bool:
 def set_security_headers(response: Response) -> Response:
     """Add the security headers; runs for every response, error pages included."""
     headers = response.headers
+    policy, frameable_policy = current_app.extensions.get("csp", (CSP, CSP_FRAMEABLE))
     if _frameable():
-        headers["Content-Security-Policy"] = CSP_FRAMEABLE
+        headers["Content-Security-Policy"] = frameable_policy
         headers.pop("X-Frame-Options", None)
     else:
-        headers["Content-Security-Policy"] = CSP
+        headers["Content-Security-Policy"] = policy
         headers["X-Frame-Options"] = "DENY"
     headers.update(HEADERS)
     if request.path.startswith(TOKEN_PATH_PREFIXES):
@@ -172,6 +201,7 @@ def install(app: Flask) -> None:
     # Derived here, so that REMEMBER_COOKIE_DAYS set by any means (environment, FLASK_*,
     # create_app overrides) is the one that counts.
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["REMEMBER_COOKIE_DAYS"])
+    app.extensions["csp"] = _policies(app)
     if app.config.get("PROXY_COUNT", 0) > 0:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)

@@ -3,13 +3,13 @@
 from datetime import datetime
 
 from babel import Locale
-from flask import Flask
+from flask import Flask, g
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from .models import Status, Visibility
-from .services import localtime, money, privacy
+from .services import localtime, money, permissions, privacy
 
 STATUS_LABELS = {
     Status.DRAFT: "Draft",
@@ -67,6 +67,10 @@ def install(app: Flask) -> None:
     @app.context_processor
     def privacy_helpers():
         def can_see_address(screening) -> bool:
-            return privacy.can_see_address(screening, current_user)
+            # Memberships read once per request, not once per card of a list.
+            if "member_collective_ids" not in g:
+                g.member_collective_ids = permissions.member_collective_ids(current_user)
+            return privacy.can_see_address(screening, current_user,
+                                           member_ids=g.member_collective_ids)
 
         return {"can_see_address": can_see_address}

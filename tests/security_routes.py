@@ -343,7 +343,20 @@ ROUTES: dict[str, Route] = {
     "public.past": Route(get=PUBLIC),
     "public.screening": Route(get=PUBLIC, values={"slug": lambda w: w.public_slug}),
     "public.transparency": Route(get=PUBLIC),
+    # Calendar and Atom feeds: public, the same for everyone (never a private address).
+    "public.feed_ics": Route(get=PUBLIC),
+    "public.feed_atom": Route(get=PUBLIC),
+    "public.screening_ics": Route(get=PUBLIC),
+    # Subject pages, the embeddable widget (framable), sitemap and robots.txt: public.
+    "public.collective": Route(get=PUBLIC),
+    "public.film": Route(get=PUBLIC, values={"slug": lambda _w: "part-one"}),
+    "public.beneficiary": Route(get=PUBLIC, values={"slug": lambda _w: "solidarity-collectives"}),
+    "public.embed": Route(get=PUBLIC, query=lambda w: {"collective": w.a.slug}),
+    "public.sitemap_page": Route(get=PUBLIC),
+    "public.robots": Route(get=PUBLIC),
     "static": Route(get=PUBLIC),
+    "public.vendor": Route(get=PUBLIC, values={"package": lambda _w: "leaflet",
+                                               "filename": lambda _w: "leaflet.js"}),
     # Logging in and out.
     "auth.login": Route(
         get={**LOGGED_IN_HOME, "anonymous": 200},
@@ -516,6 +529,22 @@ ROUTES: dict[str, Route] = {
     "api.list_rates": Route(get=row(401, 200, 200, 200, 200, 200)),
     "api.create_rate": Route(post=row(401, 403, 403, 403, 415, 415), data=rate_body),
     "api.totals": Route(get=PUBLIC),
+    "api.openapi": Route(get=PUBLIC),  # the OpenAPI document: public, like the docs
+    # Screenings: the list, one published screening, the GeoJSON and the catalogue are
+    # public; writes need an account, and another collective's screening is 404.
+    "api.list_screenings": Route(get=PUBLIC),
+    "api.get_screening": Route(get=PUBLIC),
+    "api.screenings_geojson": Route(get=PUBLIC),
+    "api.create_screening": Route(post=row(401, 415, 415, 415, 415, 415),
+                                  data=lambda w: screening_form(w)),
+    "api.update_screening": Route(patch=row(401, 415, 404, 415, 415, 415),
+                                  data=lambda w: screening_form(w)),
+    "api.create_transition": Route(post=row(401, 415, 404, 415, 415, 415),
+                                   data=lambda _w: {"to": "postponed"}),
+    "api.search_cities": Route(get=PUBLIC, query=lambda _w: {"q": "Helsinki"}),
+    "api.list_collectives": Route(get=PUBLIC),
+    "api.list_films": Route(get=PUBLIC),
+    "api.list_beneficiaries": Route(get=PUBLIC),
     # Site administration of accounts: site admins only, coordinators included in the 403.
     "admin.index": Route(get=SITE_ADMINS),
     "admin.change_role": Route(post=row(LOGIN, 403, 403, 403, 403, USERS_PAGE),

@@ -5,10 +5,10 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from app.extensions import db
-from app.models import ExchangeRate, Role, Status
+from app.models import ExchangeRate, Role, Screening, Status
 from app.services import ledger
 from tests.conftest import login, make_collective, make_screening, make_user
 
@@ -69,6 +69,33 @@ def test_public_lists_cost_the_same_for_two_or_twelve_screenings(client, catalog
     few = _queries_for(client, path)
     _add_screenings(collective, organiser, 10, 2, days)
     assert _queries_for(client, path) == few
+
+
+@pytest.mark.parametrize(("path", "days", "first"), [
+    ("/?country=FI&film=part-one&collective=kino-kollektiv&beneficiary=solidarity-collectives"
+     "&from=2000-01-01&to=2100-01-01", 5, 2),
+    ("/?near={city}&radius=100&page=2", 5, 22),  # two on the second page, then twenty
+    ("/past?city={city}&page=1", -400, 2),
+])
+def test_filtered_public_lists_cost_the_same_whatever_the_number_of_screenings(
+        client, catalogue, path, days, first):
+    collective = make_collective()
+    organiser = make_user(Role.ORGANISER, collective)
+    _add_screenings(collective, organiser, first, 0, days)
+    path = path.format(city=db.session.scalar(select(Screening.city_id).limit(1)))
+    few = _queries_for(client, path)
+    _add_screenings(collective, organiser, 20, first, days)
+    assert _queries_for(client, path) == few
+
+
+def test_the_list_costs_the_same_for_a_logged_in_organiser(client, catalogue):
+    collective = make_collective()
+    organiser = make_user(Role.ORGANISER, collective)
+    login(client, organiser)
+    _add_screenings(collective, organiser, 2, 0, 5)
+    few = _queries_for(client, "/")
+    _add_screenings(collective, organiser, 10, 2, 5)
+    assert _queries_for(client, "/") == few
 
 
 @pytest.mark.parametrize("path", ["/organiser/", "/coordination/"])
@@ -146,3 +173,24 @@ def test_exports_cost_the_same_for_two_or_twelve_screenings(client, catalogue, p
     assert counts[0] == counts[1]
     if "contributions" in path:
         assert (sizes[0], sizes[1]) == (3, 13)  # the header and a row per contribution
+
+
+@pytest.mark.parametrize(("path", "marker"), [
+    ("/feeds/screenings.ics", b"BEGIN:VEVENT"),
+    ("/feeds/screenings.ics?country=FI&collective=kino-kollektiv&film=part-one", b"BEGIN:VEVENT"),
+    ("/feeds/screenings.atom", b"<entry>"),
+    ("/feeds/screenings.atom?beneficiary=solidarity-collectives", b"<entry>"),
+])
+def test_feeds_cost_the_same_for_two_or_twelve_screenings(client, catalogue, path, marker):
+    collective = make_collective()
+    organiser = make_user(Role.ORGANISER, collective)
+    counts, sizes = [], []
+    for start, how_many in ((0, 2), (2, 10)):
+        _add_screenings(collective, organiser, how_many, start, 5)
+        with counted_queries() as statements:
+            response = client.get(path)
+        assert response.status_code == 200, path
+        counts.append(len(statements))
+        sizes.append(response.data.count(marker))
+    assert counts[0] == counts[1]
+    assert sizes == [2, 12]

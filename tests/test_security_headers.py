@@ -21,6 +21,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 def extra_app(app, config_name="testing", **overrides):
     """Another app on the session app's database, with some settings changed."""
+    overrides.setdefault("TILE_URL", "")  # the expected policy has no tile server
     extra = create_app(config_name, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                        MAIL_OUTBOX_DIR=app.config["MAIL_OUTBOX_DIR"], **overrides)
     extra.test_client_class = type(app.test_client())

@@ -1,10 +1,12 @@
 """JSON items: amounts as decimal strings, dates ISO 8601, timestamps with their UTC offset."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from ..models import Contribution, ExchangeRate
-from ..services import money
+from ..models import Contribution, ExchangeRate, Screening, User, utcnow
+from ..services import ledger, localtime, money, permissions, privacy
+from ..services.screenings import urls
 
 
 def iso(value: date | datetime | None) -> str | None:
@@ -58,3 +60,75 @@ def rate(item: ExchangeRate) -> dict:
         "source": item.source,
         "created_at": iso(item.created_at),
     }
+
+
+# --- screenings (DESIGN.md section 7) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking, read once per request so a page of items runs no query per item."""
+
+    user: User | None = None
+    collective_ids: frozenset[int] = frozenset()
+    is_coordinator: bool = False
+
+    @classmethod
+    def of(cls, user: User | None) -> "Viewer":
+        """The viewer for a user (None: anonymous)."""
+        if user is None or not user.is_authenticated:
+            return cls()
+        return cls(user, frozenset(permissions.member_collective_ids(user)), user.is_coordinator)
+
+    def may_edit(self, screening: Screening) -> bool:
+        """permissions.can_edit_screening, from the memberships read once."""
+        return self.is_coordinator or any(c.id in self.collective_ids
+                                          for c in screening.collectives)
+
+    def sees_address(self, screening: Screening, now: datetime) -> bool:
+        """privacy.can_see_address: public or released, or a host member, or a coordinator."""
+        return privacy.address_is_public(screening, now) or (
+            self.user is not None and self.may_edit(screening))
+
+
+def screening(item: Screening, viewer: Viewer, raised: dict[int, tuple[int, int]],
+              base_currency: str, now: datetime) -> dict:
+    """A screening as the API shows it to this viewer; `raised` from
+    ledger.raised_by_fundraiser (one query for a whole page)."""
+    fundraiser, venue, city = item.fundraiser, item.venue, item.city
+    shows_raised = fundraiser.totals_public or viewer.may_edit(item)
+    sees_address = viewer.sees_address(item, now)
+    return {
+        "id": item.id,
+        "url": urls.public_path(item),
+        "title": item.display_title,
+        "film": {"slug": item.film.slug, "title": item.film.title},
+        "collectives": [{"slug": c.slug, "name": c.name} for c in item.collectives],
+        # The city's centre, never the venue's point.
+        "city": {"name": city.name, "country_code": city.country.code, "lat": city.lat,
+                 "lon": city.lon},
+        "starts_at": localtime.to_local(item.starts_at, item.timezone).isoformat(),
+        "timezone": item.timezone,
+        "status": item.status.value,
+        # The name can give the place away too: both null where the address is hidden.
+        "venue": {"name": venue.name if sees_address else None,
+                  "address": venue.address if sees_address else None,
+                  "visibility": venue.visibility.value},
+        "fundraiser": {
+            "beneficiary": {"slug": fundraiser.beneficiary.slug,
+                            "name": fundraiser.beneficiary.name},
+            "purpose": fundraiser.purpose,
+            "goal": amount(fundraiser.goal_amount_minor, fundraiser.goal_currency),
+            "raised": amount(raised.get(fundraiser.id, (0, 0))[0], base_currency)
+            if shows_raised else None,
+        },
+    }
+
+
+def screenings(rows: list[Screening], viewer: Viewer, now: datetime | None = None) -> list[dict]:
+    """Items for a page of screenings: the money raised is read in one query for all."""
+    now = now or utcnow()
+    visible = [s.fundraiser.id for s in rows if s.fundraiser.totals_public or viewer.may_edit(s)]
+    raised = ledger.raised_by_fundraiser(visible)
+    base = ledger.base_currency()
+    return [screening(row, viewer, raised, base, now) for row in rows]

@@ -2,6 +2,7 @@
 
 import enum
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,6 +35,28 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Rate(sa.types.TypeDecorator):
+    """An exchange rate: NUMERIC(20, 10), read back exactly on both databases.
+
+    SQLite keeps a NUMERIC value as a double, and SQLAlchemy would format it with ten
+    places ("4.2750000000" becomes 4.2749999999...); read back with repr() instead, a
+    value of at most 15 significant digits (what the rate checks allow) comes back exactly.
+    """
+
+    impl = sa.Numeric(20, 10)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.Numeric(20, 10, asdecimal=False))
+        return dialect.type_descriptor(sa.Numeric(20, 10))
+
+    def process_result_value(self, value, dialect):
+        if isinstance(value, float | int):
+            return Decimal(repr(value))
+        return value
 
 
 def enum_column(enum_class: type[enum.Enum], name: str, **kwargs) -> sa.Enum:

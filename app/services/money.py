@@ -1,7 +1,8 @@
 """Amounts as integer minor units of an ISO 4217 currency; parsing and formatting them."""
 
 import re
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal
+from fractions import Fraction
 from functools import cache
 
 from babel.numbers import (
@@ -150,11 +151,14 @@ def convert_to_base(amount_minor: int, currency: str, per_base: Decimal, base: s
 
     Rounded half-even to the base currency's minor unit.
     """
-    if per_base <= 0:
+    if not per_base.is_finite() or per_base <= 0:
         raise MoneyError("An exchange rate must be greater than zero.")
-    try:
-        major = to_decimal(amount_minor, currency) / per_base
-    except InvalidOperation as exc:  # pragma: no cover - guarded above
-        raise MoneyError("The exchange rate cannot be used.") from exc
-    places = exponent(base)
-    return int(major.scaleb(places).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    # Exact arithmetic, one rounding: a Decimal division would round to 28 digits first,
+    # and a tie hidden past them would then round the wrong way.
+    exact = (Fraction(amount_minor) * 10 ** exponent(base)
+             / (Fraction(per_base) * 10 ** exponent(currency)))
+    minor = round(exact)  # round() on a Fraction rounds half to even
+    if minor > MAX_MINOR:
+        raise MoneyError(f"Converted to {base} this amount would be too large to keep; "
+                         "check the amount and the exchange rate.")
+    return minor

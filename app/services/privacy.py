@@ -15,13 +15,22 @@ def address_is_public(screening: Screening, now: datetime | None = None) -> bool
     return release is not None and release <= (now or utcnow())
 
 
-def can_see_address(screening: Screening, user: User | None, now: datetime | None = None) -> bool:
-    """Whether this person may see the venue address: public, or a host member, or coordinator."""
+def can_see_address(screening: Screening, user: User | None, now: datetime | None = None,
+                    member_ids: set[int] | None = None) -> bool:
+    """Whether this person may see the venue address: public, or a host member, or coordinator.
+
+    `member_ids`: the user's collective ids when the caller already read them (a list page
+    asks for many screenings and should read the memberships once).
+    """
     if address_is_public(screening, now):
         return True
     if user is None or not user.is_authenticated:
         return False
-    return user.is_coordinator or permissions.hosts_include_member(screening, user)
+    if user.is_coordinator:
+        return True
+    if member_ids is None:
+        member_ids = permissions.member_collective_ids(user)
+    return any(collective.id in member_ids for collective in screening.collectives)
 
 
 def public_point(screening: Screening, now: datetime | None = None) -> tuple[float, float]:

@@ -5,7 +5,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from sqlalchemy import bindparam, func, select
 
@@ -15,8 +15,10 @@ from . import audit, money
 from .errors import NotFound, ValidationFailed
 from .ledger import rollup
 
-# Numeric(20, 10): ten digits before the point, ten after.
+# Numeric(20, 10): ten digits before the point, ten after; and at most 15 significant
+# digits, which SQLite (a double underneath) keeps exactly.
 MAX_PLACES = 10
+MAX_SIGNIFICANT = 15
 MAX_PER_BASE = Decimal(10) ** 10
 SOURCES = ("form", "api", "import")
 
@@ -49,9 +51,18 @@ def parse_per_base(text: str | Decimal) -> Decimal:
         raise money.MoneyError("A rate must be a number greater than zero.")
     if -value.as_tuple().exponent > MAX_PLACES:
         raise money.MoneyError(f"Use at most {MAX_PLACES} decimal places.")
+    if len(value.normalize().as_tuple().digits) > MAX_SIGNIFICANT:
+        raise money.MoneyError(f"Use at most {MAX_SIGNIFICANT} significant digits.")
     if value >= MAX_PER_BASE:
         raise money.MoneyError("That rate is too large.")
     return value
+
+
+def round_rate(value: Decimal) -> Decimal:
+    """A computed rate (a cross rate) rounded half-even to what a rate may hold: ten
+    decimal places and fifteen significant digits."""
+    exponent = max(-MAX_PLACES, value.adjusted() - (MAX_SIGNIFICANT - 1))
+    return value.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_EVEN)
 
 
 def check_rate(currency: str, valid_on: date | None, per_base, base: str,
@@ -214,7 +225,13 @@ def reconvert(currency: str, since: date | None = None) -> int:
             else:
                 key = (amount, index)
                 if key not in cache:
-                    cache[key] = money.convert_to_base(amount, currency, values[index], base)
+                    try:
+                        cache[key] = money.convert_to_base(amount, currency, values[index],
+                                                           base)
+                    except money.MoneyError as exc:
+                        raise ValidationFailed({"per_base": (
+                            f"At this rate contribution {cid} would be worth more {base} than "
+                            "can be kept; check the rate.")}) from exc
                 new = (base, cache[key], values[index], days[index])
         old = (old_base, old_amount,
                None if old_rate is None else Decimal(old_rate), old_valid)

@@ -35,8 +35,12 @@ class ScreeningForm(FlaskForm):
                              validate_choice=False)
     title = StringField("Title (optional)", validators=[Optional(), _length("title")],
                         description="Leave empty to use the film's title.")
+    # data-*: hooks for app/static/js/city-autocomplete.js (the list is the no-script fallback).
     city = StringField("City", validators=[InputRequired(), Length(max=160)],
-                       render_kw={"list": "known-cities", "autocomplete": "off"})
+                       render_kw={"list": "known-cities", "autocomplete": "off",
+                                  "data-city-autocomplete": "", "data-country-field": "country",
+                                  "data-zone-hint": "city-timezone",
+                                  "data-cities-url": "/api/v1/cities"})
     country = SelectField("Country", validators=[InputRequired()], validate_choice=False)
     venue_name = StringField("Venue", validators=[InputRequired(), _length("venue_name")])
     venue_address = StringField("Address", validators=[Optional(), _length("venue_address")],

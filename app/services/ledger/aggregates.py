@@ -259,7 +259,10 @@ def breakdown(group_by: str, filters: Filters | None = None) -> list[Group]:
     where = conditions(filters)
     if group_by in ("month", "currency"):
         column = LedgerDay.received_month if group_by == "month" else LedgerDay.currency
-        extra = [func.sum(LedgerDay.amount_minor)] if group_by == "currency" else []
+        # Native sums of raised money only, like the counts beside them.
+        raised_native = func.sum(case((LedgerDay.state.in_(RAISED_STATES),
+                                       LedgerDay.amount_minor), else_=literal(0)))
+        extra = [raised_native] if group_by == "currency" else []
         rows = db.session.execute(
             select(column, *_sums(), *extra).where(*where).group_by(column).order_by(column)
         ).all()

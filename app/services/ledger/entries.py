@@ -42,7 +42,10 @@ def rate_for(currency: str, on: date) -> ExchangeRate | None:
 
 
 def convert(contribution: Contribution) -> None:
-    """Store the base amount and the rate used; without a usable rate it stays unconverted."""
+    """Store the base amount and the rate used; without a usable rate it stays unconverted.
+
+    ValidationFailed (on the amount) when the base equivalent would be too large to keep.
+    """
     base = base_currency()
     contribution.base_currency = base
     if contribution.currency == base:
@@ -54,9 +57,12 @@ def convert(contribution: Contribution) -> None:
         contribution.base_amount_minor = contribution.rate_per_base = None
         contribution.rate_valid_on = None
         return
-    contribution.base_amount_minor = money.convert_to_base(
-        contribution.amount_minor, contribution.currency, rate.per_base, base
-    )
+    try:
+        contribution.base_amount_minor = money.convert_to_base(
+            contribution.amount_minor, contribution.currency, rate.per_base, base
+        )
+    except money.MoneyError as exc:
+        raise ValidationFailed({"amount": str(exc)}) from exc
     contribution.rate_per_base, contribution.rate_valid_on = rate.per_base, rate.valid_on
 
 

@@ -13,7 +13,7 @@ from ...extensions import db
 from ...models import Contribution, ExchangeRate, User, utcnow
 from .. import money, rates
 from ..ledger import rollup
-from .ecb import MAX_PROBLEMS, PLACES, ImportRefused, ParsedRates, parse
+from .ecb import MAX_PROBLEMS, ImportRefused, ParsedRates, parse
 
 __all__ = ["MAX_PROBLEMS", "CurrentRate", "ImportRefused", "ImportReport", "ParsedRates",
            "current_rates", "entered_by", "import_file", "parse", "preview", "rate_text"]
@@ -45,8 +45,7 @@ def preview(entries: list[tuple[str, date, Decimal]]) -> rates.RatesWritten:
             unchanged += 1
             continue
         created, updated = (created + 1, updated) if old is None else (created, updated + 1)
-        # As stored: Numeric(20, 10) keeps ten places.
-        tables[currency][valid_on] = per_base.quantize(PLACES)
+        tables[currency][valid_on] = per_base
         earliest[currency] = min(valid_on, earliest.get(currency, valid_on))
     reconverted = sum(_would_reconvert(c, tables[c], since, base) for c, since in
                       earliest.items())

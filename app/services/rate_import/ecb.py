@@ -8,13 +8,12 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from .. import money, rates
 from ..errors import DomainError
 
 ECB_BASE = "EUR"  # every figure in an ECB file is units of the currency per one euro
-PLACES = Decimal(1).scaleb(-rates.MAX_PLACES)
 MAX_PROBLEMS = 100  # a wholly wrong file would otherwise list thousands of lines
 MAX_UNZIPPED = 20 * 1024 * 1024  # the full history is about 2 MB: far more is not a rate file
 MISSING = ("", "N/A")
@@ -169,9 +168,8 @@ def _per_base(values: dict[str, Decimal], base: str, where: str,
     if base == ECB_BASE:
         return values
     divisor = values.pop(base)
-    derived = {code: (value / divisor).quantize(PLACES, rounding=ROUND_HALF_EVEN)
-               for code, value in values.items()}
-    derived[ECB_BASE] = (1 / divisor).quantize(PLACES, rounding=ROUND_HALF_EVEN)
+    derived = {code: rates.round_rate(value / divisor) for code, value in values.items()}
+    derived[ECB_BASE] = rates.round_rate(1 / divisor)
     for code, value in derived.items():
         if not 0 < value < rates.MAX_PER_BASE:
             problems.add(f"{where}, column {code}: per {base} this rate is {value}, which "
