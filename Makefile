@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := app
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-pg lint install install-dev clean bench-totals
+.PHONY: run test test-pg lint install install-dev clean bench-totals bench-public
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test-pg: install-dev
 # Dashboard query and page times on 10,000 screenings and 1,000,000 contributions.
 bench-totals: install-dev
 	$(BIN)/python -m bench.totals
+
+# The public list page and GeoJSON under load (gunicorn, 2 workers) against a bare Flask hello.
+bench-public: install-dev
+	$(BIN)/python -m bench.public
 
 lint: install-dev
 	$(BIN)/ruff check .
