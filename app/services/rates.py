@@ -2,7 +2,6 @@
 re-conversion of the contributions a rate change affects. Functions flush; the caller commits."""
 
 from bisect import bisect_right
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -271,9 +270,5 @@ def base_mismatch() -> int:
 
 def known_currencies_in_use() -> list[str]:
     """Currencies that have contributions or rates, for pickers."""
-    used = defaultdict(int)
-    for (currency,) in db.session.execute(select(Contribution.currency).distinct()):
-        used[currency] += 1
-    for (currency,) in db.session.execute(select(ExchangeRate.currency).distinct()):
-        used[currency] += 1
-    return sorted(used)
+    used = db.session.scalars(select(Contribution.currency).union(select(ExchangeRate.currency)))
+    return sorted(set(used))

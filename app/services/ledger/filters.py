@@ -3,34 +3,13 @@ checked against the database so that a mistyped slug is an error, not an empty r
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import date
 
-from sqlalchemy import select
-
-from ...extensions import db
 from ...models import Beneficiary, Collective, Country, Film
 from ..errors import ValidationFailed
+from ..query_args import iso_date, require_known
 from .aggregates import Filters
 
 FILTER_ARGS = ("from", "to", "country", "film", "beneficiary", "collective")
-MAX_TEXT = 100
-
-
-def _date(value: str, name: str, errors: dict[str, str]) -> date | None:
-    if not value:
-        return None
-    if len(value) == 10:  # fromisoformat() alone would also take "20260430"
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    errors[name] = "Use a date like 2026-04-30."
-    return None
-
-
-def _known(model, column, value: str, name: str, what: str, errors: dict[str, str]) -> None:
-    if len(value) > MAX_TEXT or db.session.scalar(select(model.id).where(column == value)) is None:
-        errors[name] = f"There is no {what} {value[:MAX_TEXT]!r}."
 
 
 def parse_filters(args: Mapping[str, str], base: Filters | None = None) -> Filters:
@@ -41,17 +20,17 @@ def parse_filters(args: Mapping[str, str], base: Filters | None = None) -> Filte
     """
     errors: dict[str, str] = {}
     values = {name: (args.get(name) or "").strip() for name in FILTER_ARGS}
-    date_from = _date(values["from"], "from", errors)
-    date_to = _date(values["to"], "to", errors)
+    date_from = iso_date(values["from"], "from", errors)
+    date_to = iso_date(values["to"], "to", errors)
     if date_from and date_to and date_from > date_to:
         errors["to"] = "The end date is before the start date."
     country = values["country"].upper()
     if country:
-        _known(Country, Country.code, country, "country", "country with the code", errors)
+        require_known(Country, Country.code, country, "country", "country with the code", errors)
     for name, model, what in (("film", Film, "film"), ("beneficiary", Beneficiary, "beneficiary"),
                               ("collective", Collective, "collective")):
         if values[name]:
-            _known(model, model.slug, values[name], name, what, errors)
+            require_known(model, model.slug, values[name], name, what, errors)
     if errors:
         raise ValidationFailed(errors)
     return replace(base or Filters(), date_from=date_from, date_to=date_to,

@@ -27,6 +27,7 @@ from ...models import (
 )
 from .. import localtime, money
 from ..errors import ValidationFailed
+from ..query_args import MAX_TEXT
 from .aggregates import (
     Filters,
     Totals,
@@ -36,7 +37,7 @@ from .aggregates import (
     raised_by_fundraiser,
     totals,
 )
-from .filters import MAX_TEXT, parse_filters
+from .filters import parse_filters
 from .rollup import base_currency
 
 DASHBOARD_GROUPINGS = ("month", "country", "city", "collective", "film", "beneficiary")

@@ -22,6 +22,7 @@ from ...models import (
     screening_hosts,
 )
 from ..errors import ValidationFailed
+from ..query_args import iso_date, require_known
 from .queries import past_query, upcoming_query
 
 ARGS = ("country", "city", "film", "collective", "beneficiary", "status", "from", "to", "near",
@@ -29,7 +30,6 @@ ARGS = ("country", "city", "film", "collective", "beneficiary", "status", "from"
 MAX_RADIUS_KM = 1000
 DEFAULT_RADIUS_KM = 50
 EARTH_RADIUS_KM = 6371.0
-_MAX_TEXT = 100
 
 
 @dataclass(frozen=True)
@@ -49,23 +49,6 @@ class ScreeningFilters:
     # Cities within the radius of near_city_id (filled by parse_filters).
     near_city_ids: frozenset[int] = field(default_factory=frozenset)
 
-    @property
-    def is_empty(self) -> bool:
-        """No filter at all."""
-        return self == ScreeningFilters()
-
-
-def _date(value: str, name: str, errors: dict[str, str]) -> date | None:
-    if not value:
-        return None
-    if len(value) == 10:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    errors[name] = "Use a date like 2026-04-30."
-    return None
-
 
 def _positive_int(value: str, name: str, errors: dict[str, str]) -> int | None:
     if not value:
@@ -74,11 +57,6 @@ def _positive_int(value: str, name: str, errors: dict[str, str]) -> int | None:
         return int(value)
     errors[name] = "Use a positive whole number."
     return None
-
-
-def _exists(model, column, value, errors: dict[str, str], name: str, what: str) -> None:
-    if len(value) > _MAX_TEXT or db.session.scalar(select(model.id).where(column == value)) is None:
-        errors[name] = f"There is no {what} {value[:_MAX_TEXT]!r}."
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -110,11 +88,11 @@ def parse_filters(args: Mapping[str, str], *, allow_status: bool = False) -> Scr
     values = {name: (args.get(name) or "").strip() for name in ARGS}
     country = values["country"].upper()
     if country:
-        _exists(Country, Country.code, country, errors, "country", "country with the code")
+        require_known(Country, Country.code, country, "country", "country with the code", errors)
     for name, model, what in (("film", Film, "film"), ("collective", Collective, "collective"),
                               ("beneficiary", Beneficiary, "beneficiary")):
         if values[name]:
-            _exists(model, model.slug, values[name], errors, name, what)
+            require_known(model, model.slug, values[name], name, what, errors)
     city_id = _positive_int(values["city"], "city", errors)
     if city_id is not None and db.session.get(City, city_id) is None:
         errors["city"] = "There is no such city."
@@ -127,8 +105,8 @@ def parse_filters(args: Mapping[str, str], *, allow_status: bool = False) -> Scr
             status = None
         if status not in allowed:
             errors["status"] = "Use one of: " + ", ".join(s.value for s in allowed) + "."
-    date_from = _date(values["from"], "from", errors)
-    date_to = _date(values["to"], "to", errors)
+    date_from = iso_date(values["from"], "from", errors)
+    date_to = iso_date(values["to"], "to", errors)
     if date_from and date_to and date_from > date_to:
         errors["to"] = "The end date is before the start date."
     near_city_id = _positive_int(values["near"], "near", errors)
