@@ -538,7 +538,7 @@ BAD_CONTRIBUTIONS = [
     ("empty", {"amount": ""}, "This field is required."),
     ("unknown-currency", {"currency": "XYZ"}, "XYZ is not a known ISO 4217 currency."),
     ("malformed-currency", {"currency": "E1R"}, "Use a three-letter currency code"),
-    ("collected-tomorrow", {"received_on": (date.today() + timedelta(days=1)).isoformat()},
+    ("collected-tomorrow", {"received_on": (date.today() + timedelta(days=2)).isoformat()},
      "Money already received cannot have a date in the future."),
     ("bad-date", {"received_on": "31.12.2025"}, "This field is required."),
     ("unknown-channel", {"channel": "cash"}, "Not a valid choice."),
