@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := app
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-pg lint install install-dev clean bench-totals bench-public
+.PHONY: run serve test test-pg lint install install-dev install-prod clean bench bench-totals bench-public
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,19 +20,33 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,redis]'
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-prod: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[postgres,redis]'
+	touch $@ $(VENV)/.installed
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-prod: $(VENV)/.installed-prod
 
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# Production: settings from the environment (see README, "Deploying"), gunicorn.conf.py.
+serve: install-prod
+	APP_ENV=production $(BIN)/flask db upgrade
+	APP_ENV=production exec $(BIN)/gunicorn -c gunicorn.conf.py
+
 test: install-dev
 	$(BIN)/python -m pytest -q
 
 test-pg: install-dev
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q
+
+# Load figures: list, screening, GeoJSON and dashboard under wrk against a bare hello (issue 6).
+bench: install-dev
+	$(BIN)/python -m bench.load $(BENCH_ARGS)
 
 # Dashboard query and page times on 10,000 screenings and 1,000,000 contributions.
 bench-totals: install-dev

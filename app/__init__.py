@@ -1,14 +1,12 @@
 """The application factory: create_app() and the register_* helpers it calls."""
 
 import os
-import sqlite3
 
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from config import INSTANCE_DIR, config_for
 
+from . import database  # noqa: F401  (SQLite pragmas and transaction modes, on every engine)
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -39,6 +37,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the shared extensions to this app."""
     from . import models  # noqa: F401  (registers every model on the metadata)
+    from .services import revisions  # noqa: F401  (its listeners raise the cache revisions)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
@@ -95,6 +94,9 @@ def register_security(app: Flask) -> None:
     from .security import install
 
     install(app)
+    from . import public_cache
+
+    public_cache.install(app)  # outermost: a hit skips Flask (and ProxyFix) altogether
 
 
 def register_commands(app: Flask) -> None:
@@ -102,15 +104,3 @@ def register_commands(app: Flask) -> None:
     from .cli import install
 
     install(app)
-
-
-@event.listens_for(Engine, "connect")
-def _configure_sqlite(dbapi_connection, _record) -> None:
-    """SQLite: enforce foreign keys, WAL for concurrent readers, wait rather than fail on locks."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()

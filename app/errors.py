@@ -2,9 +2,10 @@
 
 import logging
 
-from flask import Flask, make_response, render_template, request
+from flask import Flask, current_app, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from . import db_faults
 from .extensions import db
 from .services.errors import NotFound
 
@@ -24,14 +25,26 @@ MESSAGES = {
 }
 
 
+def propagates() -> bool:
+    """Whether the test suite asked for unexpected errors to reach the test, not a page."""
+    return current_app.testing and current_app.config.get("PROPAGATE_TEST_ERRORS", True)
+
+
 def render_error(status: int):
     """The error page for a status code."""
     title, message = MESSAGES.get(status, (f"Error {status}", ""))
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def render_database_fault(fault: db_faults.Fault):
+    """The page for a database fault: its status, and Retry-After when waiting helps."""
+    body = render_template("errors/database.html", status=fault.status, title=fault.title,
+                           message=fault.message)
+    return body, fault.status, db_faults.headers(fault)
+
+
 def install(app: Flask) -> None:
-    """Register handlers for HTTP errors, domain NotFound and anything unexpected."""
+    """Register handlers for HTTP errors, domain NotFound, database faults and the unexpected."""
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -50,9 +63,13 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        fault = db_faults.classify(exc)
+        if fault is not None and not propagates():
+            db_faults.recover(fault, exc, request.method, request.path)
+            return render_database_fault(fault)
         # Roll back so that nothing half-written is committed by a later request.
         db.session.rollback()
         log.exception("Unhandled error on %s %s", request.method, request.path)
-        if app.testing and app.config.get("PROPAGATE_TEST_ERRORS", True):
+        if propagates():
             raise exc
         return render_error(InternalServerError.code)

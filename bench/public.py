@@ -40,6 +40,7 @@ from sqlalchemy import func, select
 from app import create_app
 from app.extensions import db
 from app.models import Contribution, Screening
+from app.services import page_cache
 from bench.totals import complete, timed_statements
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,6 +112,7 @@ def database(args) -> str:
         DATA.mkdir(exist_ok=True)
         read_only = f"sqlite:///file:{TOTALS_DB}?mode=ro&uri=true"
         if TOTALS_DB.exists() and _ready(read_only, args.screenings):
+            ensure_epoch(f"sqlite:///{TOTALS_DB}")
             print(f"Data: {TOTALS_DB.relative_to(ROOT)} (the totals bench's, read-only)")
             return read_only
         url = f"sqlite:///{PUBLIC_DB}"
@@ -120,8 +122,19 @@ def database(args) -> str:
         _flask(url, "db", "upgrade")
         _flask(url, "demo", "seed", "--screenings", str(args.screenings),
                "--contributions", str(args.contributions))
+    ensure_epoch(url)
     print(f"Data: {url.split('@')[-1]}")
     return url
+
+
+def ensure_epoch(url: str) -> None:
+    """A database seeded before the public cache existed has no epoch, and the cache keeps
+    nothing without one (app/services/page_cache.py): draw it."""
+    with create_app("testing", SQLALCHEMY_DATABASE_URI=url).app_context():
+        page_cache.ensure_epoch(db.session.connection())
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
 
 
 def scale(url: str) -> str:
@@ -179,8 +192,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# gunicorn.conf.py (read from the working directory, for both servers alike) would replace a
+# worker every ~1000 requests -- its warm caches and its CPU counters with it --, log every
+# request.
+GUNICORN_ENV = {"GUNICORN_MAX_REQUESTS": "0", "GUNICORN_ACCESSLOG": ""}
+
+
 def start(name: str, spec: str, env: dict) -> Server:
     port, log = free_port(), DATA / f"gunicorn-{name}.log"
+    env = {k: v for k, v in env.items() if k != "GUNICORN_CONTROL_SOCKET"} | GUNICORN_ENV
     command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class",
                "sync", "--bind", f"{HOST}:{port}", "--chdir", str(ROOT), spec]
     with open(log, "w") as out:
@@ -346,7 +366,9 @@ def wrk_load(port: int, path: str, connections: int, seconds: float, headers: di
         for kind, count in zip(("connect", "read", "write", "timeout"), found.groups(),
                                strict=True):
             errors[f"socket {kind}"] += int(count)
-    quantile = {q: _ms(v) for q, v in re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M)}
+    quantile = {q: _ms(v) for q, v in re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M)}
+    if done is None or len(quantile) < 2:
+        sys.exit(f"Could not read wrk's output:\n{out}")
     return Result(int(done[1]), _ms(done[2] + done[3]) / 1000, quantile["50"], quantile["99"],
                   +errors, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
 
@@ -368,7 +390,12 @@ def generator(args):
 def measure(load, server: Server, path: str, args, headers: dict | None = None) -> Result:
     headers = headers or {}
     if args.warmup > 0:
-        load(server.port, path, args.connections, args.warmup, headers)
+        # Until every connection got a few answers (at most a minute): each worker renders
+        # its own first copy (a miss), which must not fall into the measured time.
+        deadline = time.monotonic() + 60
+        while (load(server.port, path, args.connections, args.warmup, headers).requests
+               < 4 * args.connections and time.monotonic() < deadline):
+            pass
     cpu = server.cpu_seconds()
     result = load(server.port, path, args.connections, args.duration, headers)
     result.server_cpu = server.cpu_seconds() - cpu
@@ -414,8 +441,10 @@ def targets(rows: list[tuple[str, Result]], hello: Result) -> bool:
 
 def profile(url: str, path: str = "/", runs: int = 10) -> None:
     """Where a request's time goes, in this process through the test client."""
+    # Without the public cache: this is what a miss (the first request after a write) costs.
     app = create_app("production", SECRET_KEY=secrets.token_hex(32),
-                     SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)
+                     SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False,
+                     PUBLIC_CACHE_ENABLED=False)
     client = app.test_client()
     for _ in range(3):
         client.get(path)

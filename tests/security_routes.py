@@ -25,6 +25,8 @@ from app.models import (
     Collective,
     Contribution,
     ExchangeRate,
+    ImportJob,
+    ImportStatus,
     Invitation,
     Membership,
     PasswordReset,
@@ -265,6 +267,22 @@ def ecb_file_body(_w: World) -> dict:
     day = (date.today() - timedelta(days=3)).isoformat()
     return {"file": (io.BytesIO(f"Date,USD,PLN,\n{day},1.0812,4.2750,\n".encode()),
                      "eurofxref-hist.csv")}
+
+
+def import_job_id(w: World) -> int:
+    """A finished import of the coordinator's (made on first use)."""
+    job = db.session.scalar(select(ImportJob).order_by(ImportJob.id).limit(1))
+    if job is None:
+        job = ImportJob(created_by_id=w.user("coordinator").id, filename="past.csv",
+                        file_format="csv", status=ImportStatus.DONE)
+        db.session.add(job)
+        db.session.commit()
+    return job.id
+
+
+def import_file_body(_w: World) -> dict:
+    """A file that is no spreadsheet: refused with 422 before any job is made."""
+    return {"file": (io.BytesIO(b"not a spreadsheet"), "notes.txt")}
 
 
 def rate_body(_w: World) -> dict:
@@ -512,6 +530,13 @@ ROUTES: dict[str, Route] = {
     "coordination.import_rate_file": Route(
         post=row(LOGIN, 403, 403, 403, RATES_PAGE, RATES_PAGE),
         data=lambda _w: {"token": "NoSuchUpload-0123456789ab"}),
+    # Bulk import of past screenings: coordinators only.
+    "coordination.import_page": Route(get=COORDINATORS),
+    "coordination.upload_import": Route(post=row(LOGIN, 403, 403, 403, 422, 422),
+                                        data=import_file_body),
+    "coordination.import_job": Route(get=COORDINATORS, values={"job_id": import_job_id}),
+    "coordination.import_progress": Route(get=COORDINATORS, values={"job_id": import_job_id}),
+    "coordination.import_template": Route(get=COORDINATORS, values={"fmt": lambda _w: "xlsx"}),
     # Personal API tokens: everyone with an account manages their own; another's token is 404.
     "account.tokens": Route(get=ANY_ACCOUNT, post=row(LOGIN, 200, 200, 200, 200, 200),
                             data=lambda _w: {"label": "From the matrix"}),

@@ -26,6 +26,7 @@ from app.models import (
     Role,
     Status,
 )
+from app.models.ledger import LedgerMonth, LedgerMonthBase
 from app.services import ledger, rates
 from app.services.errors import ValidationFailed
 from tests.conftest import make_collective, make_screening, make_user
@@ -105,7 +106,7 @@ def world(catalogue) -> World:
 def _reset() -> None:
     """Empty the ledger between examples (conftest empties tables only after the test)."""
     db.session.rollback()
-    for model in (LedgerDay, Contribution, ExchangeRate):
+    for model in (LedgerDay, LedgerMonth, LedgerMonthBase, Contribution, ExchangeRate):
         db.session.execute(delete(model))
     db.session.commit()
 

@@ -4,9 +4,12 @@ import sys
 
 import flask_migrate
 import pytest
+import sqlalchemy as sa
+from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from app.extensions import db, migrate
@@ -134,3 +137,32 @@ def test_the_check_notices_drift(fresh_app):
     assert result.exit_code != 0
     assert NO_DRIFT not in result.output
     assert "ix_screenings_status" in result.output
+
+
+def test_sqlite_column_changes_go_through_batch_mode(fresh_app):
+    """SQLite cannot ALTER a column; Alembic's batch mode rebuilds the table, keeping its rows.
+
+    The project's migrations are generated with render_as_batch, so every such change in
+    migrations/versions is a batch operation.
+    """
+    assert fresh_app.extensions["migrate"].configure_args.get("render_as_batch") is True
+    with fresh_app.app_context():
+        flask_migrate.upgrade()
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO films (id, title, slug, languages, subtitle_languages, synopsis, "
+                "screening_condition, created_at, updated_at) VALUES (7, 'Part One', 'part-one', "
+                "'[]', '[]', '', '', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+        with db.engine.connect() as conn:
+            operations = Operations(MigrationContext.configure(conn))
+            with pytest.raises((NotImplementedError, OperationalError)):
+                operations.alter_column("films", "title", type_=sa.String(300),
+                                        existing_nullable=False)
+            conn.rollback()
+            with operations.batch_alter_table("films") as batch:
+                batch.alter_column("title", type_=sa.String(300), existing_nullable=False)
+            conn.commit()
+        columns = {c["name"]: c["type"] for c in inspect(db.engine).get_columns("films")}
+        assert columns["title"].length == 300
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT id, title FROM films")).all() == [(7, "Part One")]

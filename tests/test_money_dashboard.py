@@ -291,3 +291,150 @@ def test_names_are_escaped_in_tables_and_charts(client, world):
     login(client, world["coordinator"])
     html = client.get("/coordination/money").get_data(as_text=True)
     assert "<script>alert" not in html and "&lt;script&gt;" in html
+
+
+# --- the figures' cache: one per worker, keyed by the ledger's revision -------------------
+
+
+@pytest.fixture
+def workers(app):
+    """Two more apps on the same database with the cache on, like two gunicorn workers (or
+    two instances); their connections are closed before the cleanup empties the tables."""
+    from app import create_app
+    from tests.conftest import FreshContextClient
+
+    made = []
+    for _ in range(2):
+        worker = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config[
+            "SQLALCHEMY_DATABASE_URI"], LEDGER_CACHE_SIZE=8,
+            MAIL_OUTBOX_DIR=app.config["MAIL_OUTBOX_DIR"])
+        worker.test_client_class = FreshContextClient
+        made.append(worker)
+    yield made
+    for worker in made:
+        with worker.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _counted(worker, action):
+    from sqlalchemy import event
+
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with worker.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            result = action()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        db.session.remove()
+    return result, statements
+
+
+def test_a_warm_dashboard_reads_only_the_revision(workers, world):
+    from app.services.ledger import cache, progress
+
+    first, cold = _counted(workers[0], lambda: progress.dashboard(Filters(), today=TODAY))
+    again, warm = _counted(workers[0], lambda: progress.dashboard(Filters(), today=TODAY))
+
+    assert again is first and len(cold) > 5
+    assert len(warm) == 1 and "revisions" in warm[0]
+    with workers[0].app_context():
+        assert cache.figure_cache().hits == 1
+    # Other filters, pages and days are other figures.
+    other, more = _counted(workers[0], lambda: progress.dashboard(
+        Filters(country="PL"), today=TODAY))
+    assert other is not first and len(more) == len(cold)
+
+
+def test_a_write_in_another_worker_is_seen_at_once(workers, world):
+    from app.services.ledger import progress
+
+    def raised():
+        return progress.dashboard(Filters(), today=TODAY).totals.base_amount_minor
+
+    before, _ = _counted(workers[0], raised)
+    _counted(workers[0], raised)  # now cached
+
+    def write():
+        fundraiser = db.session.get(type(world["warsaw"].fundraiser),
+                                    world["warsaw"].fundraiser.id)
+        ledger.record_contribution(fundraiser, db.session.get(type(world["coordinator"]),
+                                                              world["coordinator"].id),
+                                   amount="7.00", currency="EUR", received_on=date(2026, 5, 12),
+                                   channel="door", state="collected", today=TODAY)
+        db.session.commit()
+
+    _counted(workers[1], write)
+    after, statements = _counted(workers[0], raised)
+
+    assert after == before + 700 and len(statements) > 1
+
+
+def test_a_rate_change_elsewhere_reaches_the_cached_figures(workers, world):
+    # Service calls, not requests: the public cache middleware keeps a connection per
+    # thread that a second app on PostgreSQL would leave open (see the report).
+    from app.services import rates
+    from app.services.ledger import progress
+
+    def board():
+        return progress.dashboard(Filters(), today=TODAY)
+
+    before, _ = _counted(workers[0], board)
+    assert before.missing_rates == ["UAH"] and _counted(workers[0], board)[0] is before
+
+    def add_rate():
+        rates.set_rates([("UAH", date(2026, 1, 1), Decimal(40))],
+                        db.session.get(type(world["coordinator"]), world["coordinator"].id),
+                        today=TODAY)
+        db.session.commit()
+
+    _counted(workers[1], add_rate)
+    after, _ = _counted(workers[0], board)
+    assert after.missing_rates == [] and after.totals.unconverted == 0
+    assert after.totals.base_amount_minor == before.totals.base_amount_minor + 2500
+
+
+def test_a_transaction_that_changed_the_ledger_keeps_nothing(workers, world):
+    from app.services.ledger import cache, progress
+
+    def write_then_read():
+        fundraiser = db.session.get(type(world["warsaw"].fundraiser),
+                                    world["warsaw"].fundraiser.id)
+        ledger.record_contribution(fundraiser, db.session.get(type(world["coordinator"]),
+                                                              world["coordinator"].id),
+                                   amount="9.00", currency="EUR", received_on=date(2026, 5, 12),
+                                   channel="door", state="collected", today=TODAY)
+        figures = progress.dashboard(Filters(), today=TODAY)
+        db.session.rollback()  # the write never happened
+        return figures, len(cache.figure_cache().entries)
+
+    (figures, kept), _ = _counted(workers[0], write_then_read)
+    assert kept == 0
+    fresh, _ = _counted(workers[0], lambda: progress.dashboard(Filters(), today=TODAY))
+    assert fresh.totals.base_amount_minor == figures.totals.base_amount_minor - 900
+
+
+def test_an_organisers_scope_is_part_of_the_key(workers, world):
+    from app.services.ledger import progress
+
+    def share(collective):
+        return progress.dashboard(Filters(collective_ids=frozenset({collective.id})),
+                                  today=TODAY).totals.base_amount_minor
+
+    (a, b), _ = _counted(workers[0], lambda: (share(world["a"]), share(world["b"])))
+    assert a != b
+    with workers[1].app_context():
+        assert (a, b) == (ledger.totals(collective_ids={world["a"].id}).base_amount_minor,
+                          ledger.totals(collective_ids={world["b"].id}).base_amount_minor)
+
+
+def test_the_suites_shared_app_keeps_no_figures(app):
+    from app.services.ledger import cache
+
+    assert app.config.get("LEDGER_CACHE_SIZE") is None
+    assert cache.figure_cache().size == 0

@@ -10,6 +10,7 @@ from . import items
 from .auth import require_user
 from .blueprint import bp
 from .bodies import ContributionIn, parse_body
+from .idempotency import idempotent
 from .pagination import page_args, paginate
 
 
@@ -25,6 +26,7 @@ def _editable(screening_id: int):
 
 
 @bp.post("/screenings/<int:screening_id>/contributions")
+@idempotent
 def create_contribution(screening_id: int):
     """Record a contribution; 201 with the item as stored (converted where a rate exists)."""
     screening = _editable(screening_id)

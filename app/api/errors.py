@@ -2,10 +2,12 @@
 
 import logging
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .. import db_faults
+from ..errors import propagates
 from ..extensions import db
 from ..services.errors import DomainError, NotFound, TransitionError, ValidationFailed
 from ..services.ledger import StaleEdit
@@ -28,6 +30,8 @@ CODES = {
     422: "validation_failed",
     429: "rate_limited",
     500: "internal_error",
+    503: "unavailable",
+    507: "disk_full",
 }
 MESSAGES = {
     400: "The request could not be understood.",
@@ -145,9 +149,14 @@ def install(bp: Blueprint) -> None:
 
     @bp.errorhandler(Exception)
     def unexpected(exc: Exception):
+        fault = db_faults.classify(exc)
+        if fault is not None and not propagates():
+            db_faults.recover(fault, exc, request.method, request.path)
+            return error_response(fault.status, fault.code, str(fault.message),
+                                  headers=db_faults.headers(fault))
         # As the site's own handler: roll back, log, never show a traceback.
         db.session.rollback()
         log.exception("Unhandled error on %s %s", request.method, request.path)
-        if current_app.testing and current_app.config.get("PROPAGATE_TEST_ERRORS", True):
+        if propagates():
             raise exc
         return error_response(500)

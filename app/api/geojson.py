@@ -3,12 +3,11 @@ and a short shared cache (the answer is the same for everyone: public screenings
 
 import hashlib
 import json
-import time
 from collections import OrderedDict
 from datetime import datetime
 from threading import Lock
 
-from flask import Response, current_app, request
+from flask import Response, request
 from sqlalchemy import Select, case, func, select
 
 from ..extensions import db
@@ -20,13 +19,11 @@ from .blueprint import bp
 MAX_FEATURES = 5000
 MEDIA_TYPE = "application/geo+json"
 CACHE_CONTROL = "public, max-age=60"
-# Rendered bodies by ETag: a map reloading the same filters costs one aggregate query.
-_BODY_BUDGET = 64 * 1024 * 1024
+# Rendered bodies by ETag: a map reloading the same filters costs one aggregate query. Small:
+# app/public_cache keeps the anonymous answers; this serves the logged-in maps.
+_BODY_BUDGET = 4 * 1024 * 1024
 _bodies: "OrderedDict[str, bytes]" = OrderedDict()
 _bodies_lock = Lock()
-# The ETag last computed for each query string, and until when it is trusted.
-_MAX_ETAGS = 1024
-_etags: "OrderedDict[tuple, tuple[float, str]]" = OrderedDict()
 
 
 def fingerprint(query: Select, now: datetime) -> tuple:
@@ -77,51 +74,20 @@ def _recall(etag: str) -> bytes | None:
 
 def render(query: Select, now: datetime) -> bytes:
     """The FeatureCollection of at most MAX_FEATURES screenings; `truncated` when cut."""
-    rows = list(db.session.scalars(query.limit(MAX_FEATURES + 1)))
+    rows = geo.map_rows(query, MAX_FEATURES + 1)
     collection = geo.feature_collection(rows[:MAX_FEATURES], now)
     collection["truncated"] = len(rows) > MAX_FEATURES
     return json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _fresh_seconds() -> float:
-    """How long an ETag is trusted without asking the database again: GEOJSON_FRESH_SECONDS
-    (default 5, well inside the max-age=60 every cache may keep the answer anyway; 0 under
-    tests, whose database is emptied between tests that ask the same question)."""
-    default = 0 if current_app.testing else 5
-    return float(current_app.config.get("GEOJSON_FRESH_SECONDS", default))
+def _current() -> tuple[str, bytes | None]:
+    """The ETag for the request's filters, from one aggregate query, and the body when the
+    client does not hold it already (rendered only when no earlier request stored it).
 
-
-def _request_key() -> tuple:
-    return tuple(request.args.get(name, "") for name in (*search.ARGS, "when"))
-
-
-def _known_etag(key: tuple) -> str | None:
-    with _bodies_lock:
-        entry = _etags.get(key)
-    if entry is None or entry[0] < time.monotonic():
-        return None
-    return entry[1]
-
-
-def _note_etag(key: tuple, etag: str) -> None:
-    seconds = _fresh_seconds()
-    if seconds <= 0:
-        return
-    with _bodies_lock:
-        _etags[key] = (time.monotonic() + seconds, etag)
-        _etags.move_to_end(key)
-        while len(_etags) > _MAX_ETAGS:
-            _etags.popitem(last=False)
-
-
-def _current(key: tuple) -> tuple[str, bytes | None]:
-    """The ETag for the request's filters and, if cached, its body: from the recent answers,
-    else from one aggregate query (the body rendered only when no cache holds it)."""
-    etag = _known_etag(key)
-    if etag is not None:
-        body = _recall(etag)
-        if body is not None:
-            return etag, body
+    Anonymous requests mostly never get here: app/public_cache answers them. It asks this view
+    again after every write, so nothing here may trust an answer for a while without the
+    database (a body up to date a few seconds ago would be stored under the new revision).
+    """
     which = screening_args.when("upcoming")
     chosen = screening_args.filters()
     # One moment for the fingerprint and the rendering: the cached body never shows an
@@ -133,14 +99,13 @@ def _current(key: tuple) -> tuple[str, bytes | None]:
     if body is None and not request.if_none_match.contains_weak(etag):
         body = render(query, now)
         _remember(etag, body)
-    _note_etag(key, etag)
     return etag, body
 
 
 @bp.get("/screenings.geojson")
 def screenings_geojson():
     """Public screenings as GeoJSON (upcoming unless `when` says otherwise)."""
-    etag, body = _current(_request_key())
+    etag, body = _current()
     headers = {"ETag": f'"{etag}"', "Cache-Control": CACHE_CONTROL}
     if request.if_none_match.contains_weak(etag):
         return Response(status=304, headers=headers)

@@ -12,7 +12,7 @@ from . import screening_args
 from .blueprint import bp
 from .catalogue import MAX_QUERY, MIN_QUERY
 from .errors import CODES
-from .openapi_paths import DOCUMENT, MONEY, SHARED, Operation
+from .openapi_paths import DOCUMENT, IDEMPOTENCY_KEY, MONEY, SHARED, Operation
 from .openapi_schemas import COUNTRY_CODE, DATE, GROUPINGS, SLUG, ref, schemas
 from .openapi_screening_paths import CATALOGUE, SCREENINGS
 from .pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
@@ -34,21 +34,24 @@ TAGS = [
 # Why each shared error response happens; the code values are those app/api/errors.py sends.
 ERROR_CAUSES = {
     400: "A query parameter out of bounds (named in `fields`), a body that is not a JSON "
-         "object (`invalid_json`), or a write with the session cookie but without the "
-         "X-CSRFToken header (`csrf_failed`).",
+         "object (`invalid_json`), a write with the session cookie but without the "
+         "X-CSRFToken header (`csrf_failed`), or a malformed Idempotency-Key "
+         "(`invalid_idempotency_key`).",
     401: "No credentials where an account is needed (`unauthorized`), or an unknown, revoked "
          "or malformed Bearer token (`invalid_token`) -- on any endpoint.",
     403: "The account may not do this (`forbidden`); coordinators and admins without "
          "two-factor authentication get `two_factor_required` on any endpoint.",
     404: "No such object, or one of another collective (`not_found`).",
-    409: "The record changed meanwhile (`stale`), or the change is not allowed in its "
-         "current state (`conflict`).",
+    409: "The record changed meanwhile (`stale`), the change is not allowed in its "
+         "current state (`conflict`), or a request with the same Idempotency-Key is still "
+         "running (`idempotency_key_in_flight`; retry after Retry-After seconds).",
     412: "The If-Match ETag no longer matches the record (`precondition_failed`).",
     413: "The body is larger than 64 KiB (`too_large`).",
     415: "The body is not sent as Content-Type: application/json "
          "(`unsupported_media_type`).",
     422: "Body fields at fault, each named in `fields`, unknown fields included "
-         "(`validation_failed`), or a rule of the service (`rule_broken`).",
+         "(`validation_failed`), a rule of the service (`rule_broken`), or an "
+         "Idempotency-Key already used for another request (`idempotency_key_reused`).",
     429: "Too many requests (`rate_limited`); wait for Retry-After seconds.",
 }
 
@@ -124,6 +127,7 @@ def _parameters() -> dict[str, dict]:
                                     "maximum": search.MAX_RADIUS_KM,
                                     "default": search.DEFAULT_RADIUS_KM},
                          "Kilometres around `near` (which it needs)."),
+        "idempotency_key": IDEMPOTENCY_KEY,
     }
 
 

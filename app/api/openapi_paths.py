@@ -12,6 +12,26 @@ PUBLIC = "public"  # anyone; a token or session only changes what is shown
 ACCOUNT = "account"  # any account
 COORDINATOR = "coordinator"  # coordinators and admins
 
+# The Idempotency-Key header of every POST (app/api/idempotency.py), listed by openapi.py in
+# components.parameters as "idempotency_key".
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 257,
+               "examples": ['"8e03978e-40d5-43e8-bc93-6894a57f9324"']},
+    "description": (
+        "A unique value (a new UUID) per operation, quoted or not, so that the request can be "
+        "retried safely: a retry by the same account with the same key and body within 24 "
+        "hours gets the first 2xx answer again (status, body, Location, ETag, and "
+        "`Idempotent-Replayed: true`) and nothing is done twice. The same key with another "
+        "body or address answers 422 `idempotency_key_reused`; while the first request is "
+        "still running, 409 `idempotency_key_in_flight` with Retry-After. A request that "
+        "failed (any 4xx or 5xx) did nothing, and may be sent again with the same key."),
+}
+REPLAYED = {"Idempotent-Replayed": {
+    "description": "`true` when this is the stored answer to an earlier request with the same "
+                   "Idempotency-Key (nothing was done again).",
+    "schema": {"type": "string", "enum": ["true"]}}}
+
 # Statuses answered by a shared response (components.responses), by name.
 SHARED = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
           409: "Conflict", 412: "PreconditionFailed", 413: "TooLarge",
@@ -34,6 +54,7 @@ class Operation:
     example: dict | None = None  # a valid body (the tests check it against the model)
     ok: dict[int, dict] = field(default_factory=dict)  # status -> response object
     errors: tuple[int, ...] = ()  # statuses beyond those added from the rules above
+    idempotent: bool = False  # takes an Idempotency-Key (a POST with @idempotent)
 
     @property
     def operation_id(self) -> str:
@@ -51,6 +72,8 @@ class Operation:
             found.update((400, 413, 415, 422))  # bad JSON or CSRF, too big, not JSON, fields
         if self.endpoint in rate_limit_table():
             found.add(429)
+        if self.idempotent:
+            found.update((400, 409, 422))  # malformed key, key in flight, key reused
         return sorted(found)
 
     def spec(self) -> dict:
@@ -61,7 +84,8 @@ class Operation:
             result["description"] = self.description
         arguments = re.findall(r"{(\w+)}", self.path)
         parameters = [_path_parameter(name) for name in arguments]
-        parameters += [{"$ref": f"#/components/parameters/{name}"} for name in self.parameters]
+        names = (*self.parameters, "idempotency_key") if self.idempotent else self.parameters
+        parameters += [{"$ref": f"#/components/parameters/{name}"} for name in names]
         if parameters:
             result["parameters"] = parameters
         if self.body:
@@ -70,11 +94,19 @@ class Operation:
                 media["example"] = self.example
             result["requestBody"] = {"required": True, "content": {"application/json": media}}
         result["security"] = _security(self.auth)
-        responses = {str(status): response for status, response in self.ok.items()}
+        responses = {str(status): self._replayable(status, response)
+                     for status, response in self.ok.items()}
         for status in self.statuses():
             responses[str(status)] = {"$ref": f"#/components/responses/{SHARED[status]}"}
         result["responses"] = dict(sorted(responses.items()))
         return result
+
+
+    def _replayable(self, status: int, response: dict) -> dict:
+        """A 2xx answer of an idempotent operation, with its replay marker header."""
+        if not self.idempotent or not 200 <= status < 300:
+            return response
+        return {**response, "headers": {**response.get("headers", {}), **REPLAYED}}
 
 
 def _path_parameter(name: str) -> dict:
@@ -117,7 +149,8 @@ MONEY = [
         body="ContributionIn",
         example={"amount": "120.50", "currency": "PLN", "received_on": "2026-04-12",
                  "channel": "door", "state": "collected"},
-        ok={201: json_response("The contribution as stored.", "Contribution")}),
+        ok={201: json_response("The contribution as stored.", "Contribution")},
+        idempotent=True),
     Operation(
         "/rates", "get", "api.list_rates", "List exchange rates", "Rates", ACCOUNT,
         "Newest first, optionally of one currency.", parameters=("currency", *PAGE),
@@ -128,7 +161,7 @@ MONEY = [
         "it affects are converted again.", body="RateIn",
         example={"currency": "PLN", "valid_on": "2026-04-01", "per_base": "4.2750"},
         ok={201: json_response("The rate and how many contributions were re-converted.",
-                               "RateCreated")}),
+                               "RateCreated")}, idempotent=True),
     Operation(
         "/totals", "get", "api.totals", "Money raised", "Totals", PUBLIC,
         "Coordinators see every fundraiser; everyone else only those whose totals are "

@@ -51,7 +51,7 @@ SCREENINGS = [
                  "fundraiser": {"beneficiary": "solidarity-collectives",
                                 "purpose": "Medical supplies",
                                 "goal": {"amount": "500.00", "currency": "EUR"}}},
-        ok={201: _screening("The draft as stored.", created=True)}),
+        ok={201: _screening("The draft as stored.", created=True)}, idempotent=True),
     Operation(
         "/screenings/{screening_id}", "get", "api.get_screening", "One screening",
         "Screenings", PUBLIC,
@@ -78,7 +78,8 @@ SCREENINGS = [
         "field the step does not use answers 422.",
         parameters=("if_match",), body="TransitionIn",
         example={"to": "cancelled", "reason": "threats", "note": "The venue was threatened."},
-        ok={200: _screening("The screening in its new state.")}, errors=(409, 412)),
+        ok={200: _screening("The screening in its new state.")}, errors=(409, 412),
+        idempotent=True),
     Operation(
         "/screenings.geojson", "get", "api.screenings_geojson", "Screenings on the map",
         "Screenings", PUBLIC,

@@ -9,6 +9,7 @@ from .auth import require_coordinator, require_user
 from .blueprint import bp
 from .bodies import RateIn, parse_body
 from .errors import ApiError
+from .idempotency import idempotent
 from .pagination import page_args, paginate
 
 
@@ -33,6 +34,7 @@ def list_rates():
 
 
 @bp.post("/rates")
+@idempotent
 def create_rate():
     """Set a rate (a second one for the same currency and day replaces it) and re-convert
     the contributions it affects; 201 with the rate and how many were re-converted."""

@@ -14,6 +14,7 @@ from .auth import caller, require_user
 from .blueprint import bp
 from .bodies import parse_body
 from .errors import ApiError
+from .idempotency import idempotent
 from .pagination import page_args, paginate
 from .screening_bodies import (
     CityIn,
@@ -136,6 +137,7 @@ def _refused(exc: ValidationFailed, data: screenings.ScreeningInput) -> ApiError
 
 
 @bp.post("/screenings")
+@idempotent
 def create_screening():
     """Register a draft; 201 with the item and its Location."""
     user = require_user()

@@ -12,6 +12,7 @@ from . import items
 from .blueprint import bp
 from .bodies import parse_body
 from .errors import ApiError
+from .idempotency import idempotent
 from .screening_bodies import TransitionIn, body_fields, parse_local_time
 from .screenings import STALE, check_version, editable_for
 
@@ -73,6 +74,7 @@ def apply(item: Screening, user: User, action: str, body: TransitionIn) -> None:
 
 
 @bp.post("/screenings/<int:screening_id>/transitions")
+@idempotent
 def create_transition(screening_id: int):
     """Move the screening to another state; 200 with the item, 409 when the state forbids it."""
     item, user = editable_for(screening_id)

@@ -3,11 +3,14 @@
 from flask import Flask
 
 from .accounts import demo_cli, users_cli
+from .backup import backup_command, restore_command
+from .imports import import_cli
 from .ledger import ledger_cli
 from .rates import rates_cli
 from .tokens import tokens_cli
 
-GROUPS = [users_cli, demo_cli, tokens_cli, rates_cli, ledger_cli]
+GROUPS = [users_cli, demo_cli, tokens_cli, rates_cli, ledger_cli, import_cli, backup_command,
+          restore_command]
 
 
 def install(app: Flask) -> None:

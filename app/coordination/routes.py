@@ -8,7 +8,7 @@ from ..extensions import db
 from ..organiser.forms import ActionForm
 from ..services import ledger, screenings
 from ..services.errors import TransitionError
-from . import audit_log, exports, incidents, money, rates  # noqa: F401  (registers their routes)
+from . import audit_log, exports, imports, incidents, money, rates  # noqa: F401  (registers their routes)
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -6,6 +6,7 @@ from .catalogue import Beneficiary, Film
 from .collective import Collective, Membership, MembershipRole
 from .ledger import LedgerDay
 from .money import Channel, Contribution, ContributionState, ExchangeRate, Fundraiser
+from .ops import IdempotencyKey, ImportJob, ImportStatus, Revision
 from .place import City, Country, Venue, Visibility
 from .safety import AuditEvent, Incident, IncidentKind
 from .screening import (
@@ -35,6 +36,9 @@ __all__ = [
     "ExchangeRate",
     "Film",
     "Fundraiser",
+    "IdempotencyKey",
+    "ImportJob",
+    "ImportStatus",
     "Incident",
     "IncidentKind",
     "Invitation",
@@ -43,6 +47,7 @@ __all__ = [
     "MembershipRole",
     "PasswordReset",
     "RecoveryCode",
+    "Revision",
     "Role",
     "Screening",
     "ScreeningChange",

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
 from ..models import Contribution, ExchangeRate, User, utcnow
-from . import audit, money
+from . import audit, money, revisions
 from .errors import NotFound, ValidationFailed
 from .ledger import rollup
 
@@ -92,6 +92,7 @@ def check_rate(currency: str, valid_on: date | None, per_base, base: str,
 def set_rates(entries: list[tuple[str, date, Decimal]], actor: User | None,
               source: str = "form", today: date | None = None) -> RatesWritten:
     """Create or change many rates, then re-convert what they affect, once per currency."""
+    revisions.touch(revisions.LEDGER, revisions.PUBLIC)
     base, today = rollup.base_currency(), today or utcnow().date()
     # Columns and Core executemany, not ORM objects: an ECB history is 200,000 rates.
     current = {
@@ -200,6 +201,7 @@ def _rate_table(currency: str) -> tuple[list[date], list[Decimal]]:
 def reconvert(currency: str, since: date | None = None) -> int:
     """Convert again the contributions in `currency` received on or after `since` with the
     rates as they now stand; returns how many changed. Rebuilds their ledger days."""
+    revisions.touch(revisions.LEDGER, revisions.PUBLIC)
     base = rollup.base_currency()
     query = select(Contribution.id, Contribution.amount_minor, Contribution.received_on,
                    Contribution.base_currency, Contribution.base_amount_minor,

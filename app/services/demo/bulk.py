@@ -33,7 +33,7 @@ from ...models import (
     screening_hosts,
     utcnow,
 )
-from .. import audit, ledger, money
+from .. import audit, ledger, money, revisions
 from . import data
 
 MARKER = "[synthetic demo data]"
@@ -44,7 +44,11 @@ PURPOSES = ["Medical supplies", "Drones", "Vehicles", "Recovery of the injured",
             "Food deliveries to front-line villages"]
 # Typical gifts in euros; other currencies scale them by a round factor.
 EURO_GIFTS = [5, 10, 10, 15, 20, 20, 25, 30, 40, 50, 50, 75, 100, 150, 200, 250, 500]
-SCALE = {"EUR": 1, "PLN": 4, "DKK": 7, "SEK": 10, "CAD": 1.5, "UAH": 40, "GBP": 1}
+SCALE = {"EUR": 1, "PLN": 4, "DKK": 7, "SEK": 10, "CAD": 1.5, "UAH": 40, "GBP": 1, "USD": 1,
+         "CHF": 1, "JPY": 150}
+# Gifts from abroad, whatever the country: (upper bound of the roll, currency). GBP has no
+# rate on purpose (unconverted); the rest of the rolls keep the country's own currency.
+ABROAD = [(0.01, "GBP"), (0.04, "EUR"), (0.06, "USD"), (0.07, "CHF"), (0.08, "JPY")]
 
 
 def _rng(salt: int) -> random.Random:
@@ -89,6 +93,7 @@ def _status(rng: random.Random, past: bool) -> Status:
 
 def generate_screenings(wanted: int, actor: User) -> int:
     """Add synthetic screenings until `wanted` exist; returns how many were added."""
+    revisions.touch(revisions.PUBLIC, revisions.LEDGER)  # rows added with core inserts
     have = synthetic_screening_count()
     missing = max(0, wanted - have)
     places = _places()
@@ -206,7 +211,8 @@ def _contribution_rows(rng: random.Random, count: int, targets: list, converter:
                        actor_id: int, today: date) -> list[dict]:
     """`count` rows spread over the fundraisers, channels, states, days and currencies."""
     now, week, sent = utcnow(), timedelta(days=7), STATES[2:]
-    gifts = {c: [int(g * s * 100) for g in EURO_GIFTS] for c, s in SCALE.items()}
+    gifts = {c: [int(g * s * 10 ** money.exponent(c)) for g in EURO_GIFTS]
+             for c, s in SCALE.items()}
     rows = []
     # rng.choices() draws a whole batch at once, much faster than one choice() per row.
     for (fundraiser_id, day, future, currency), channel, state, later, gift in zip(
@@ -215,7 +221,7 @@ def _contribution_rows(rng: random.Random, count: int, targets: list, converter:
         rng.choices(range(len(EURO_GIFTS)), k=count), strict=True,
     ):
         roll = rng.random()
-        currency = "GBP" if roll < 0.01 else "EUR" if roll < 0.04 else currency
+        currency = next((other for bound, other in ABROAD if roll < bound), currency)
         if future:
             state = ContributionState.PLEDGED
         else:

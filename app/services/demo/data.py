@@ -92,11 +92,12 @@ DEMO_TOTP_SECRET = "45MOU5KYOT3RH3M7BKT2WPXELBRASUQK"  # noqa: S105 (public demo
 DEMO_TWO_FACTOR_EMAILS = ("coordinator@example.org", "admin@example.org")
 
 # Units of each currency per 1 EUR, from a day on; GBP has no rate on purpose (unconverted).
+# USD, CHF and JPY come from supporters abroad giving online (JPY has no minor unit).
 RATES_PER_EUR = {
     date(2025, 1, 1): {"PLN": "4.2900", "DKK": "7.4590", "SEK": "11.4900", "CAD": "1.4900",
-                       "UAH": "43.8000"},
+                       "UAH": "43.8000", "USD": "1.0400", "CHF": "0.9400", "JPY": "161.0000"},
     date(2026, 1, 1): {"PLN": "4.2750", "DKK": "7.4600", "SEK": "11.2000", "CAD": "1.4800",
-                       "UAH": "45.0000"},
+                       "UAH": "45.0000", "USD": "1.0800", "CHF": "0.9300", "JPY": "163.0000"},
 }
 
 NOTES = {

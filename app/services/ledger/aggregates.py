@@ -1,6 +1,7 @@
-"""Totals of the ledger by SQL aggregates over the ledger day sums: the base-currency total
-with native subtotals, the money's progress from pledged to confirmed, and breakdowns by
-country, city, collective, film, beneficiary, month and currency.
+"""Totals of the ledger by SQL aggregates over the month and day sums (sources.py says which
+rows of each): the base-currency total with native subtotals, the money's progress from
+pledged to confirmed, and breakdowns by country, city, collective, film, beneficiary, month
+and currency.
 
 Pledges are promises, not money: "raised" counts collected, transferred and confirmed
 contributions; pledges are shown beside it. "Reached the beneficiary" is transferred plus
@@ -8,13 +9,11 @@ confirmed. Unconverted contributions are counted, never added to a base total.
 """
 
 from dataclasses import dataclass, field
-from datetime import date
 
 from sqlalchemy import case, func, literal, select
 
 from ...extensions import db
 from ...models import (
-    PUBLIC_STATUSES,
     Beneficiary,
     City,
     Collective,
@@ -23,34 +22,20 @@ from ...models import (
     Film,
     Fundraiser,
     LedgerDay,
-    Screening,
     screening_hosts,
 )
+from ...models.ledger import LedgerMonth, LedgerMonthBase
+from . import sources
 from .rollup import base_currency
+from .where import (  # noqa: F401  (re-exported: exports, public_money, progress use them)
+    RAISED_STATES,
+    STATES,
+    Filters,
+    conditions,
+    filter_conditions,
+)
 
-STATES = tuple(ContributionState)
-RAISED_STATES = (ContributionState.COLLECTED, ContributionState.TRANSFERRED,
-                 ContributionState.CONFIRMED)
 GROUPINGS = ("country", "city", "collective", "film", "beneficiary", "month", "currency")
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which contributions a figure covers. Slugs and codes as in URLs; None means any.
-
-    `collective_ids` limits to screenings hosted by those collectives (an organiser's own
-    share); `public_only` to fundraisers with public totals on public screenings.
-    """
-
-    date_from: date | None = None
-    date_to: date | None = None
-    country: str | None = None
-    film: str | None = None
-    beneficiary: str | None = None
-    collective: str | None = None
-    collective_ids: frozenset[int] | None = None
-    fundraiser_ids: frozenset[int] | None = None
-    public_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +90,8 @@ class Totals:
     by_state: dict[str, int] = field(default_factory=dict)
     count_by_state: dict[str, int] = field(default_factory=dict)
     unconverted_by_state: dict[str, int] = field(default_factory=dict)
+    # Currencies with contributions (pledges too) left without a rate; derived, not compared.
+    missing_rates: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def reached_minor(self) -> int:
@@ -123,72 +110,24 @@ class Totals:
         return self.count_by_state.get(str(ContributionState.PLEDGED), 0)
 
 
-def _slug_id(model, column, value):
-    return select(model.id).where(column == value).scalar_subquery()
+def _state_sums(model, with_amount: bool) -> list:
+    """The summed columns every grouped query selects after its key and state."""
+    amount = func.sum(model.amount_minor) if with_amount else literal(0)
+    return [amount, func.sum(model.count), func.sum(model.base_amount_minor),
+            func.sum(model.unconverted)]
 
 
-def filter_conditions(filters: Filters, *, day, country_id, film_id, beneficiary_id,
-                      fundraiser_id) -> list:
-    """WHERE clauses for the filters on any query that exposes these columns (ledger days,
-    raw contributions, screenings with their fundraiser). `day` None skips the date range,
-    for callers whose dates mean something else."""
-    where = []
-    if day is not None and filters.date_from is not None:
-        where.append(day >= filters.date_from)
-    if day is not None and filters.date_to is not None:
-        where.append(day <= filters.date_to)
-    if filters.country:
-        where.append(country_id == _slug_id(Country, Country.code, filters.country.upper()))
-    if filters.film:
-        where.append(film_id == _slug_id(Film, Film.slug, filters.film))
-    if filters.beneficiary:
-        where.append(beneficiary_id == _slug_id(Beneficiary, Beneficiary.slug,
-                                                filters.beneficiary))
-    if filters.fundraiser_ids is not None:
-        where.append(fundraiser_id.in_(filters.fundraiser_ids))
-    hosted_by = []  # one host row must meet both: a named collective within the scope
-    if filters.collective:
-        hosted_by.append(screening_hosts.c.collective_id == _slug_id(
-            Collective, Collective.slug, filters.collective))
-    if filters.collective_ids is not None:
-        hosted_by.append(screening_hosts.c.collective_id.in_(filters.collective_ids))
-    if hosted_by:
-        where.append(fundraiser_id.in_(
-            select(Fundraiser.id).join(screening_hosts,
-                                       screening_hosts.c.screening_id == Fundraiser.screening_id)
-            .where(*hosted_by)))
-    if filters.public_only:
-        where.append(fundraiser_id.in_(
-            select(Fundraiser.id).join(Screening, Fundraiser.screening_id == Screening.id)
-            .where(Fundraiser.totals_public.is_(True), Screening.status.in_(PUBLIC_STATUSES))))
-    return where
-
-
-def conditions(filters: Filters) -> list:
-    """WHERE clauses on ledger_days for the filters."""
-    return filter_conditions(
-        filters, day=LedgerDay.received_on, country_id=LedgerDay.country_id,
-        film_id=LedgerDay.film_id, beneficiary_id=LedgerDay.beneficiary_id,
-        fundraiser_id=LedgerDay.fundraiser_id,
-    )
-
-
-def _sums():
-    """Base sum per state, then counts of raised contributions, unconverted ones, pledges."""
-    raised = LedgerDay.state.in_(RAISED_STATES)
-    return [
-        *(func.coalesce(func.sum(case((LedgerDay.state == s, LedgerDay.base_amount_minor),
-                                      else_=literal(0))), 0) for s in STATES),
-        func.coalesce(func.sum(case((raised, LedgerDay.count), else_=literal(0))), 0),
-        func.coalesce(func.sum(case((raised, LedgerDay.unconverted), else_=literal(0))), 0),
-        func.coalesce(func.sum(case((raised, literal(0)), else_=LedgerDay.count)), 0),
-    ]
-
-
-def _group(key, label, sums, native=None) -> Group:
-    by_state = {str(s): int(v) for s, v in zip(STATES, sums[:4], strict=True)}
-    return Group(str(key), str(label), by_state, int(sums[4]), int(sums[5]), int(sums[6]),
-                 native or {})
+def _parts(filters: Filters, p: sources.Plan, model) -> list[tuple]:
+    """(table, WHERE clauses, sign) of each source a figure adds up: the month sums, the days
+    added to them, the days taken away."""
+    parts = []
+    if p.months:
+        parts.append((model, sources.month_conditions(filters, p, model), 1))
+    for where, sign in ((sources.day_conditions(filters, p), 1),
+                        (sources.minus_conditions(filters, p), -1)):
+        if where is not None:
+            parts.append((LedgerDay, where, sign))
+    return parts
 
 
 def totals(filters: Filters | None = None, *, collective_ids=None, public_only: bool = False,
@@ -200,26 +139,33 @@ def totals(filters: Filters | None = None, *, collective_ids=None, public_only: 
             fundraiser_ids=frozenset(fundraiser_ids) if fundraiser_ids is not None else None,
             public_only=public_only,
         )
-    rows = db.session.execute(
-        select(LedgerDay.currency, LedgerDay.state, func.sum(LedgerDay.amount_minor),
-               func.sum(LedgerDay.count), func.sum(LedgerDay.base_amount_minor),
-               func.sum(LedgerDay.unconverted))
-        .where(*conditions(filters)).group_by(LedgerDay.currency, LedgerDay.state)
-        .order_by(LedgerDay.currency)
-    ).all()
-    # A few dozen grouped rows (currencies x states) folded into the two views.
+    cells: dict[tuple[str, str], list[int]] = {}
+    for model, where, sign in _parts(filters, sources.plan(filters), LedgerMonth):
+        for currency, state, *values in db.session.execute(
+            select(model.currency, model.state, *_state_sums(model, True))
+            .where(*where).group_by(model.currency, model.state)
+        ):
+            sums = cells.setdefault((currency, str(state)), [0, 0, 0, 0])
+            for i, value in enumerate(values):
+                sums[i] += sign * int(value)
+    # A few dozen grouped rows (currencies x states) folded into the two views; a cell whose
+    # days were all taken away again holds no contribution.
     currencies: dict[str, list[int]] = {}
     by_state = {str(s): 0 for s in STATES}
     count_by_state, unconverted_by_state = dict(by_state), dict(by_state)
-    for currency, state, amount, count, base, unconverted in rows:
-        state = str(state)
-        by_state[state] += int(base)
-        count_by_state[state] += int(count)
-        unconverted_by_state[state] += int(unconverted)
+    missing = set()
+    for (currency, state), (amount, count, base, unconverted) in cells.items():
+        if not count:
+            continue
+        by_state[state] += base
+        count_by_state[state] += count
+        unconverted_by_state[state] += unconverted
+        if unconverted:
+            missing.add(currency)
         if ContributionState(state) in RAISED_STATES:
             sums = currencies.setdefault(currency, [0, 0, 0, 0])
             for i, value in enumerate((amount, count, base, unconverted)):
-                sums[i] += int(value)
+                sums[i] += value
     by_currency = [CurrencyTotal(c, *sums) for c, sums in sorted(currencies.items())]
     return Totals(
         base_currency=base_currency(),
@@ -227,7 +173,7 @@ def totals(filters: Filters | None = None, *, collective_ids=None, public_only: 
         unconverted=sum(row.unconverted for row in by_currency),
         count=sum(row.count for row in by_currency),
         by_currency=by_currency, by_state=by_state, count_by_state=count_by_state,
-        unconverted_by_state=unconverted_by_state,
+        unconverted_by_state=unconverted_by_state, missing_rates=tuple(sorted(missing)),
     )
 
 
@@ -236,15 +182,43 @@ def totals_for_fundraiser(fundraiser_id: int) -> Totals:
     return totals(Filters(fundraiser_ids=frozenset({fundraiser_id})))
 
 
-def _dimension(group_by: str):
-    """(grouped column of ledger_days, joined table, key column, label columns) per grouping."""
-    return {
-        "country": (LedgerDay.country_id, Country, Country.code, (Country.name,)),
-        "city": (LedgerDay.city_id, City, City.id, (City.name,)),
-        "film": (LedgerDay.film_id, Film, Film.slug, (Film.title,)),
-        "beneficiary": (LedgerDay.beneficiary_id, Beneficiary, Beneficiary.slug,
-                        (Beneficiary.name,)),
-    }[group_by]
+# Per grouping: (column name in the ledger tables, labelled table, key column, label columns).
+_DIMENSIONS = {
+    "country": ("country_id", Country, Country.code, (Country.name,)),
+    "city": ("city_id", City, City.id, (City.name, Country.code)),
+    "film": ("film_id", Film, Film.slug, (Film.title,)),
+    "beneficiary": ("beneficiary_id", Beneficiary, Beneficiary.slug, (Beneficiary.name,)),
+    "collective": ("host_id", Collective, Collective.slug, (Collective.name,)),
+}
+
+
+def _grouped(group_by: str, model, where: list):
+    """One source's rows for a breakdown: key, label parts, state, amount, count, base,
+    unconverted -- grouped by SQL, labelled by a join on the few groups."""
+    if group_by in ("month", "currency"):
+        column = getattr(model, "received_month" if group_by == "month" else "currency")
+        return (select(column, column, model.state,
+                       *_state_sums(model, group_by == "currency"))
+                .where(*where).group_by(column, model.state))
+    name, table, key, labels = _DIMENSIONS[group_by]
+    if group_by == "collective" and model is LedgerDay:
+        # Every host of the day's screening: a co-hosted screening counts for each of them.
+        column = screening_hosts.c.collective_id
+        inner = (select(column.label("k"), model.state.label("state"),
+                        *(s.label(f"s{i}") for i, s in enumerate(_state_sums(model, False))))
+                 .join(Fundraiser, LedgerDay.fundraiser_id == Fundraiser.id)
+                 .join(screening_hosts, screening_hosts.c.screening_id == Fundraiser.screening_id)
+                 .where(*where).group_by(column, model.state).subquery())
+    else:
+        column = getattr(model, name)
+        inner = (select(column.label("k"), model.state.label("state"),
+                        *(s.label(f"s{i}") for i, s in enumerate(_state_sums(model, False))))
+                 .where(*where).group_by(column, model.state).subquery())
+    query = select(key, *labels, inner.c.state, *(inner.c[f"s{i}"] for i in range(4))).join(
+        inner, table.id == inner.c.k)
+    if group_by == "city":
+        query = query.join(Country, City.country_id == Country.id)
+    return query
 
 
 def breakdown(group_by: str, filters: Filters | None = None) -> list[Group]:
@@ -256,47 +230,36 @@ def breakdown(group_by: str, filters: Filters | None = None) -> list[Group]:
     if group_by not in GROUPINGS:
         raise ValueError(f"Unknown grouping: {group_by}")
     filters = filters or Filters()
-    where = conditions(filters)
-    if group_by in ("month", "currency"):
-        column = LedgerDay.received_month if group_by == "month" else LedgerDay.currency
-        # Native sums of raised money only, like the counts beside them.
-        raised_native = func.sum(case((LedgerDay.state.in_(RAISED_STATES),
-                                       LedgerDay.amount_minor), else_=literal(0)))
-        extra = [raised_native] if group_by == "currency" else []
-        rows = db.session.execute(
-            select(column, *_sums(), *extra).where(*where).group_by(column).order_by(column)
-        ).all()
-        groups = [_group(row[0], row[0], row[1:8],
-                         {row[0]: int(row[8])} if group_by == "currency" else None)
-                  for row in rows]
-        return groups if group_by == "month" else _largest_first(groups)
-    if group_by == "collective":
-        inner = (
-            select(screening_hosts.c.collective_id.label("k"), *(
-                s.label(f"s{i}") for i, s in enumerate(_sums())))
-            .select_from(LedgerDay)
-            .join(Fundraiser, LedgerDay.fundraiser_id == Fundraiser.id)
-            .join(screening_hosts, screening_hosts.c.screening_id == Fundraiser.screening_id)
-            .where(*where).group_by(screening_hosts.c.collective_id).subquery()
-        )
-        key, labels, joined = Collective.slug, (Collective.name,), Collective
-    else:
-        column, joined, key, labels = _dimension(group_by)
-        inner = (select(column.label("k"), *(s.label(f"s{i}") for i, s in enumerate(_sums())))
-                 .where(*where).group_by(column).subquery())
-    extra_label = []
-    if group_by == "city":
-        extra_label = [Country.code]
-    query = select(key, *labels, *extra_label, *(inner.c[f"s{i}"] for i in range(7))).join(
-        inner, joined.id == inner.c.k)
-    if group_by == "city":
-        query = query.join(Country, City.country_id == Country.id)
-    groups = []
-    for row in db.session.execute(query):
-        label = f"{row[1]}, {row[2]}" if group_by == "city" else row[1]
-        sums = row[3:10] if group_by == "city" else row[2:9]
-        groups.append(_group(row[0], label, sums))
+    p = sources.plan(filters, by_host=group_by == "collective")
+    model = LedgerMonth if group_by == "currency" else LedgerMonthBase
+    found: dict[str, tuple[str, dict[str, list[int]]]] = {}
+    for source, where, sign in _parts(filters, p, model):
+        for row in db.session.execute(_grouped(group_by, source, where)):
+            key, *labels, state, amount, count, base, unconverted = row
+            label = ", ".join(str(part) for part in labels)
+            states = found.setdefault(str(key), (label, {}))[1]
+            sums = states.setdefault(str(state), [0, 0, 0, 0])
+            for i, value in enumerate((amount, count, base, unconverted)):
+                sums[i] += sign * int(value)
+    # A group whose days were all taken away again holds no contribution: it is no group.
+    groups = [_group(key, label, states, group_by == "currency")
+              for key, (label, states) in found.items()
+              if any(sums[1] for sums in states.values())]
+    if group_by == "month":
+        return sorted(groups, key=lambda g: g.key)
     return _largest_first(groups)
+
+
+def _group(key: str, label: str, states: dict[str, list[int]], native: bool) -> Group:
+    """A breakdown row from (amount, count, base, unconverted) per state."""
+    zero = [0, 0, 0, 0]
+    raised = [states.get(str(s), zero) for s in RAISED_STATES]
+    return Group(
+        key, label, {str(s): states.get(str(s), zero)[2] for s in STATES},
+        sum(r[1] for r in raised), sum(r[3] for r in raised),
+        states.get(str(ContributionState.PLEDGED), zero)[1],
+        {key: sum(r[0] for r in raised)} if native else {},
+    )
 
 
 def _largest_first(groups: list[Group]) -> list[Group]:

@@ -32,11 +32,11 @@ from .aggregates import (
     Filters,
     Totals,
     breakdown,
-    conditions,
     filter_conditions,
     raised_by_fundraiser,
     totals,
 )
+from .cache import cached
 from .filters import parse_filters
 from .rollup import base_currency
 
@@ -162,7 +162,7 @@ def screening_conditions(filters: Filters) -> list:
         country_id=select(city.country_id).where(city.id == Screening.city_id)
         .scalar_subquery(),
         film_id=Screening.film_id, beneficiary_id=Fundraiser.beneficiary_id,
-        fundraiser_id=Fundraiser.id,
+        fundraiser_id=Fundraiser.id, screening_id=Screening.id,
     )
     if filters.date_from is not None:
         where.append(Screening.starts_at >= datetime.combine(filters.date_from, time.min, UTC))
@@ -308,18 +308,26 @@ def scoped_filters(args: Mapping[str, str], collective_ids: frozenset[int] | Non
 
 def missing_rates(filters: Filters) -> list[str]:
     """Currencies of the contributions, pledges included, that have no usable rate."""
-    return list(db.session.scalars(
-        select(LedgerDay.currency).where(*conditions(filters), LedgerDay.unconverted > 0)
-        .distinct().order_by(LedgerDay.currency)))
+    return list(totals(filters).missing_rates)
 
 
 def dashboard(filters: Filters, page: int = 1, per_page: int = 20,
               today: date | None = None) -> Dashboard:
-    """Totals, breakdowns, goal progress and unreported screenings for the filters."""
+    """Totals, breakdowns, goal progress and unreported screenings for the filters, computed
+    once per ledger revision (cache.py); the filters carry the viewer's scope."""
+    today = today or utcnow().date()
+    return cached("dashboard", (filters, page, per_page, today),
+                  lambda: compute_dashboard(filters, page, per_page, today))
+
+
+def compute_dashboard(filters: Filters, page: int = 1, per_page: int = 20,
+                      today: date | None = None) -> Dashboard:
+    """dashboard() without the cache."""
+    figures = totals(filters)
     return Dashboard(
-        filters=filters, totals=totals(filters),
+        filters=filters, totals=figures,
         breakdowns={name: breakdown(name, filters) for name in DASHBOARD_GROUPINGS},
         goals=goal_progress(filters, page, per_page),
-        unreported=unreported(filters, today=today), missing_rates=missing_rates(filters),
+        unreported=unreported(filters, today=today), missing_rates=list(figures.missing_rates),
     )
 

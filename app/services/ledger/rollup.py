@@ -1,16 +1,28 @@
-"""Keeps ledger_days (sums per fundraiser, day, currency and state) in step with the
-contributions: a signed upsert on every write, a rebuild from the raw rows after bulk
-changes. Functions flush nothing of their own; they run in the caller's transaction."""
+"""Keeps ledger_days (sums per fundraiser, day, currency and state) and the month sums built
+on them (months.py) in step with the contributions: a signed upsert on every write, a move
+when a screening changes place, film, beneficiary or hosts, a rebuild from the raw rows after
+bulk changes. Functions flush nothing of their own; they run in the caller's transaction."""
 
 from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import and_, case, delete, func, literal, select, text, true, update
+from sqlalchemy import and_, case, delete, event, func, inspect, literal, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from ...extensions import db
-from ...models import City, Contribution, ContributionState, Fundraiser, LedgerDay, Screening
+from ...models import (
+    City,
+    Contribution,
+    ContributionState,
+    Fundraiser,
+    LedgerDay,
+    Screening,
+    screening_hosts,
+)
+from .. import revisions
+from . import months
 
 KEY = ("fundraiser_id", "received_on", "currency", "state")
 SUMS = ("amount_minor", "count", "base_amount_minor", "unconverted")
@@ -53,18 +65,31 @@ def _month(column):
     return func.strftime("%Y-%m", column)
 
 
+DIMS = ("country_id", "city_id", "film_id", "beneficiary_id", "host_id")
+
+
+def _host(screening_id):
+    """The screening's only host collective, 0 when it has several (or none), as SQL."""
+    return func.coalesce(
+        select(case((func.count() == 1, func.min(screening_hosts.c.collective_id)),
+                    else_=literal(0)))
+        .where(screening_hosts.c.screening_id == screening_id).scalar_subquery(), 0)
+
+
 def _dims(fundraiser_id: int) -> dict:
-    """The screening's country, city, film and the fundraiser's beneficiary."""
+    """The screening's country, city, film, only host and the fundraiser's beneficiary."""
     row = db.session.execute(
-        select(City.country_id, Screening.city_id, Screening.film_id, Fundraiser.beneficiary_id)
+        select(City.country_id, Screening.city_id, Screening.film_id, Fundraiser.beneficiary_id,
+               _host(Screening.id))
         .select_from(Fundraiser).join(Screening, Fundraiser.screening_id == Screening.id)
         .join(City, Screening.city_id == City.id).where(Fundraiser.id == fundraiser_id)
     ).one()
-    return dict(zip(("country_id", "city_id", "film_id", "beneficiary_id"), row, strict=True))
+    return dict(zip(DIMS, row, strict=True))
 
 
 def apply(entry: Entry, sign: int) -> None:
     """Add (sign 1) or take away (sign -1) one contribution's figures, atomically."""
+    revisions.touch(revisions.LEDGER, revisions.PUBLIC)
     delta = {
         "amount_minor": sign * entry.amount_minor, "count": sign,
         "base_amount_minor": sign * (entry.base_amount_minor or 0),
@@ -72,15 +97,19 @@ def apply(entry: Entry, sign: int) -> None:
     }
     key = [getattr(LedgerDay, name) == getattr(entry, name) for name in KEY]
     if sign < 0:
-        # The day exists (the contribution was counted in it); a plain UPDATE takes it back.
+        # The day exists (the contribution was counted in it); a plain UPDATE takes it back,
+        # from the month cell the day is counted in.
+        dims = db.session.execute(select(*(getattr(LedgerDay, n) for n in DIMS)).where(*key)
+                                  ).one()
         db.session.execute(update(LedgerDay).where(*key).values(
             {name: getattr(LedgerDay, name) + delta[name] for name in SUMS}))
         db.session.execute(delete(LedgerDay).where(*key, LedgerDay.count == 0))
+        months.add([_cell(entry, dict(zip(DIMS, dims, strict=True)), delta)])
         return
+    dims = _dims(entry.fundraiser_id)
     values = {
         **{name: getattr(entry, name) for name in KEY},
-        "received_month": entry.received_on.strftime("%Y-%m"), **_dims(entry.fundraiser_id),
-        **delta,
+        "received_month": entry.received_on.strftime("%Y-%m"), **dims, **delta,
     }
     dialect = postgresql if _is_postgres() else sqlite
     statement = dialect.insert(LedgerDay).values(**values)
@@ -90,14 +119,42 @@ def apply(entry: Entry, sign: int) -> None:
         set_={name: getattr(LedgerDay, name) + getattr(statement.excluded, name)
               for name in SUMS},
     ))
+    months.add([_cell(entry, dims, delta)])
+
+
+def _cell(entry: Entry, dims: dict, delta: dict) -> dict:
+    """The month cell an entry is counted in, with its signed sums."""
+    return {"received_month": entry.received_on.strftime("%Y-%m"), **dims,
+            "currency": entry.currency, "state": entry.state, **delta}
 
 
 def refile(fundraiser: Fundraiser) -> None:
-    """Move a fundraiser's sums to its screening's current city, film and beneficiary."""
+    """Move a fundraiser's sums to its screening's current city, film, beneficiary and
+    hosts: out of the month cells they were counted in, into the new ones."""
+    refile_id(fundraiser.id)
+
+
+def refile_id(fundraiser_id: int) -> None:
+    """refile() by the fundraiser's id."""
+    revisions.touch(revisions.LEDGER, revisions.PUBLIC)
+    months.add(months.negated(months.cells_of(fundraiser_id)))
     db.session.execute(
-        update(LedgerDay).where(LedgerDay.fundraiser_id == fundraiser.id)
-        .values(**_dims(fundraiser.id))
+        update(LedgerDay.__table__).where(LedgerDay.fundraiser_id == fundraiser_id)
+        .values(**_dims(fundraiser_id))
     )
+    months.add(months.cells_of(fundraiser_id))
+
+
+@event.listens_for(Session, "after_flush")
+def _refile_rehosted(session: Session, _flush_context) -> None:
+    """A screening whose hosts changed moves its sums: the month cells carry the host."""
+    moved = [s.id for s in session.dirty if isinstance(s, Screening)
+             and inspect(s).attrs.collectives.history.has_changes()]
+    if not moved:
+        return
+    for fundraiser_id in session.execute(
+            select(Fundraiser.id).where(Fundraiser.screening_id.in_(moved))).scalars().all():
+        refile_id(fundraiser_id)
 
 
 def _lock() -> None:
@@ -110,6 +167,7 @@ def _lock() -> None:
 def rebuild(*, fundraiser_ids: set[int] | None = None, currency: str | None = None,
             since: date | None = None, until: date | None = None) -> None:
     """Recompute the ledger days matching the conditions (all of them without any) by SQL."""
+    revisions.touch(revisions.LEDGER, revisions.PUBLIC)
     _lock()
     day_conditions, raw_conditions = [], []
     for column_day, column_raw, value, op in (
@@ -128,11 +186,13 @@ def rebuild(*, fundraiser_ids: set[int] | None = None, currency: str | None = No
     db.session.execute(delete(LedgerDay).where(and_(true(), *day_conditions)))
     base = base_currency()
     converted = Contribution.base_amount_minor.is_not(None) & (Contribution.base_currency == base)
+    host = _hosts()
+    dims = (City.country_id, Screening.city_id, Screening.film_id, Fundraiser.beneficiary_id,
+            func.coalesce(host.c.host_id, 0))
     summed = (
         select(
             Contribution.fundraiser_id, Contribution.received_on, Contribution.currency,
-            Contribution.state, _month(Contribution.received_on), City.country_id,
-            Screening.city_id, Screening.film_id, Fundraiser.beneficiary_id,
+            Contribution.state, _month(Contribution.received_on), *dims,
             func.sum(Contribution.amount_minor), func.count(),
             func.sum(case((converted, Contribution.base_amount_minor), else_=literal(0))),
             func.sum(case((converted, literal(0)), else_=literal(1))),
@@ -140,36 +200,56 @@ def rebuild(*, fundraiser_ids: set[int] | None = None, currency: str | None = No
         .join(Fundraiser, Contribution.fundraiser_id == Fundraiser.id)
         .join(Screening, Fundraiser.screening_id == Screening.id)
         .join(City, Screening.city_id == City.id)
+        .outerjoin(host, host.c.screening_id == Screening.id)
         .where(and_(true(), *raw_conditions))
         .group_by(Contribution.fundraiser_id, Contribution.received_on, Contribution.currency,
-                  Contribution.state, City.country_id, Screening.city_id, Screening.film_id,
-                  Fundraiser.beneficiary_id)
+                  Contribution.state, *dims)
     )
-    columns = [*KEY, "received_month", "country_id", "city_id", "film_id", "beneficiary_id",
-               *SUMS]
+    columns = [*KEY, "received_month", *DIMS, *SUMS]
     db.session.execute(LedgerDay.__table__.insert().from_select(columns, summed))
+    months.rebuild(currency=currency, since=since, until=until)
+
+
+def _hosts():
+    """(screening_id, host_id): each screening's only host, 0 when it has several."""
+    return (select(screening_hosts.c.screening_id,
+                   case((func.count() == 1, func.min(screening_hosts.c.collective_id)),
+                        else_=literal(0)).label("host_id"))
+            .group_by(screening_hosts.c.screening_id).subquery())
 
 
 def mismatches() -> list[tuple]:
-    """Ledger days that differ from a fresh sum of the contributions (empty when in step)."""
+    """Ledger days (sums, and where they are counted) that differ from a fresh sum of the
+    contributions, then month cells that differ from the ledger days (empty when in step)."""
     base = base_currency()
     converted = Contribution.base_amount_minor.is_not(None) & (Contribution.base_currency == base)
+    host = _hosts()
+    dims = (City.country_id, Screening.city_id, Screening.film_id, Fundraiser.beneficiary_id,
+            func.coalesce(host.c.host_id, 0))
     raw = {
         tuple(row[:4]): tuple(int(v) for v in row[4:])
         for row in db.session.execute(
             select(Contribution.fundraiser_id, Contribution.received_on, Contribution.currency,
                    Contribution.state, func.sum(Contribution.amount_minor), func.count(),
                    func.sum(case((converted, Contribution.base_amount_minor), else_=0)),
-                   func.sum(case((converted, 0), else_=1)))
+                   func.sum(case((converted, 0), else_=1)), *dims)
+            .join(Fundraiser, Contribution.fundraiser_id == Fundraiser.id)
+            .join(Screening, Fundraiser.screening_id == Screening.id)
+            .join(City, Screening.city_id == City.id)
+            .outerjoin(host, host.c.screening_id == Screening.id)
             .group_by(Contribution.fundraiser_id, Contribution.received_on,
-                      Contribution.currency, Contribution.state)
+                      Contribution.currency, Contribution.state, *dims)
         )
     }
     kept = {
         (row[0], row[1], row[2], str(row[3])): tuple(row[4:])
         for row in db.session.execute(select(
-            *(getattr(LedgerDay, n) for n in KEY), *(getattr(LedgerDay, n) for n in SUMS)))
+            *(getattr(LedgerDay, n) for n in KEY), *(getattr(LedgerDay, n) for n in SUMS),
+            *(getattr(LedgerDay, n) for n in DIMS)))
     }
     raw = {(k[0], k[1], k[2], str(k[3])): v for k, v in raw.items()}
+    cells = [dict(zip(SUMS, v[:4], strict=True)) | dict(zip(DIMS, v[4:], strict=True))
+             | {"received_month": k[1].strftime("%Y-%m"), "currency": k[2], "state": k[3]}
+             for k, v in raw.items()]
     return sorted((key, raw.get(key), kept.get(key)) for key in raw.keys() | kept.keys()
-                  if raw.get(key) != kept.get(key))
+                  if raw.get(key) != kept.get(key)) + months.mismatches(cells)

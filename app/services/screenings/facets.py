@@ -18,6 +18,7 @@ from ...models import (
     Screening,
     screening_hosts,
 )
+from .. import page_cache
 from .search import ScreeningFilters
 
 
@@ -33,7 +34,7 @@ class FilterChoices:
 
 
 # The options cost a few scans of the screenings; they are kept per process and database
-# while nothing they depend on changed (the fingerprint), and this long at most.
+# while nothing they depend on changed (the public revision), and this long at most.
 CACHE_SECONDS = 300
 _cache: dict[str, tuple[tuple, float, FilterChoices]] = {}
 
@@ -79,7 +80,10 @@ def _pairs(query) -> list[tuple]:
 
 def _cached_public_choices() -> FilterChoices:
     key = db.engine.url.render_as_string(hide_password=True)
-    fingerprint, now = _fingerprint(), time.monotonic()
+    # The public revision, one primary-key read, moves with every change the options depend
+    # on; the fingerprint (a few scans) only until the page cache has written its epoch.
+    fingerprint = page_cache.known_revision() or _fingerprint()
+    now = time.monotonic()
     hit = _cache.get(key)
     if hit is not None and hit[0] == fingerprint and hit[1] > now:
         return hit[2]

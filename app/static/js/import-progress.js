@@ -1,0 +1,39 @@
+/* The import job page: poll the job's progress as JSON and move the bar; reload the page
+   (which then shows the report) once the job has ended. Without this script the page
+   refreshes itself (a meta refresh inside <noscript>), and a "Refresh" link is there too. */
+(function () {
+  "use strict";
+
+  var INTERVAL_MS = 700;
+  var box = document.getElementById("import-progress");
+  if (!box || !window.fetch) { return; }
+  var url = box.getAttribute("data-progress-url");
+  var bar = box.querySelector("[data-bar]");
+  var count = box.querySelector("[data-count]");
+  var status = box.querySelector("[data-status]");
+  // The page gives the texts, translated; the script only places them.
+  function label(status) { return box.getAttribute("data-label-" + status); }
+  var rowsChecked = box.getAttribute("data-rows-checked") || "";
+
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      })
+      .then(function (data) {
+        if (data.finished) { window.location.reload(); return; }
+        bar.value = data.percent;
+        bar.textContent = data.percent + "%";
+        count.textContent = data.processed_rows + " / " + data.total_rows + " " + rowsChecked;
+        if (label(data.status)) { status.textContent = label(data.status); }
+        window.setTimeout(poll, INTERVAL_MS);
+      })
+      .catch(function () {
+        // A network hiccup: try again a little later rather than give up.
+        window.setTimeout(poll, INTERVAL_MS * 4);
+      });
+  }
+
+  window.setTimeout(poll, INTERVAL_MS);
+}());
