@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 export FLASK_APP := app
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run serve test test-pg lint install install-dev install-prod clean bench bench-totals bench-public
+.PHONY: run serve test test-pg lint install install-dev install-prod clean bench bench-totals bench-public \
+	messages translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,29 +25,65 @@ $(VENV)/.installed-prod: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[postgres,redis]'
 	touch $@ $(VENV)/.installed
 
+# Translations (app/translations): the .po catalogues are committed, the .mo files built here.
+LOCALES := uk it fr de pl es
+KEYWORDS := -k _ -k _l -k gettext -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 \
+	-k pgettext:1c,2 -k npgettext:1c,2,3
+PO_FILES := $(foreach l,$(LOCALES),app/translations/$(l)/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+# Extract every msgid into the template, then merge it into each catalogue (new ones made).
+messages: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg $(KEYWORDS) --project="Solidarity Screenings" \
+		-o app/translations/messages.pot .
+	@for l in $(LOCALES); do \
+		if [ -f app/translations/$$l/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel -q update --no-fuzzy-matching -i app/translations/messages.pot \
+				-d app/translations -l $$l; \
+		else \
+			$(BIN)/pybabel -q init -i app/translations/messages.pot -d app/translations -l $$l \
+				&& sed -i '0,/^#, fuzzy$$/{/^#, fuzzy$$/d}' \
+					app/translations/$$l/LC_MESSAGES/messages.po; \
+		fi; \
+	done
+
+# One .mo per .po, rebuilt only when its .po is newer.
+%.mo: %.po | $(VENV)/.installed
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+translations: $(MO_FILES)
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 install-prod: $(VENV)/.installed-prod
 
-run: install
+run: install translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # Production: settings from the environment (see README, "Deploying"), gunicorn.conf.py.
-serve: install-prod
+serve: install-prod translations
 	APP_ENV=production $(BIN)/flask db upgrade
 	APP_ENV=production exec $(BIN)/gunicorn -c gunicorn.conf.py
 
-test: install-dev
+test: install-dev translations
 	$(BIN)/python -m pytest -q
 
-test-pg: install-dev
+test-pg: install-dev translations
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q
 
-# Load figures: list, screening, GeoJSON and dashboard under wrk against a bare hello (issue 6).
-bench: install-dev
+# Load figures: list, screening, GeoJSON and dashboard under wrk against a bare hello (issue 6),
+# on SQLite, then on PostgreSQL when it answers (in a database of its own, BENCH_PG_URL).
+BENCH_PG_URL ?= postgresql://postgres@127.0.0.1:5432/bench
+bench: install-dev translations
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		psql "$(dir $(BENCH_PG_URL))postgres" -Atqc \
+			"SELECT 1 FROM pg_database WHERE datname = '$(notdir $(BENCH_PG_URL))'" | grep -q 1 \
+			|| createdb -h 127.0.0.1 -U postgres $(notdir $(BENCH_PG_URL)); \
+		$(BIN)/python -m bench.load --postgres $(BENCH_PG_URL) $(BENCH_ARGS); \
+	else echo "PostgreSQL is not answering on 127.0.0.1:5432: no PostgreSQL figures."; fi
 
 # Dashboard query and page times on 10,000 screenings and 1,000,000 contributions.
 bench-totals: install-dev

@@ -18,6 +18,10 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'screenings.db'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # argon2id as OWASP's Password Storage Cheat Sheet recommends (19 MiB, 2 passes, 1 lane):
+    # argon2-cffi's default of 64 MiB per login would let a burst of logins take a small
+    # server's memory (each worker holds that much while it hashes).
+    ARGON2_PARAMS: dict = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
     BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "EUR").upper()
     SCREENINGS_PER_PAGE = 20
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
@@ -26,9 +30,12 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     BABEL_DEFAULT_LOCALE = "en"
-    # Locales whose number and date formats the pages use (from the browser's
-    # Accept-Language); the tour's countries' languages.
-    LANGUAGES = ["en", "uk", "it", "fr", "de", "pl", "es", "fi", "nl", "da", "pt", "sv"]
+    # The languages the site is translated into (app/translations), English the source; the
+    # choice is the `lang` cookie, else the browser's Accept-Language (app/locales.py).
+    LANGUAGES = ["en", "uk", "it", "fr", "de", "pl", "es"]
+    # Each language in its own name, for the chooser at the foot of every page.
+    LANGUAGE_NAMES = {"en": "English", "uk": "Українська", "it": "Italiano", "fr": "Français",
+                      "de": "Deutsch", "pl": "Polski", "es": "Español"}
     BABEL_DEFAULT_TIMEZONE = "UTC"
     # Room for a central bank's full rate history as CSV; the API caps its bodies lower.
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024

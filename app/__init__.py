@@ -42,9 +42,11 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     csrf.init_app(app)
+    from .locales import install as install_locales
     from .locales import select_locale
 
     babel.init_app(app, locale_selector=select_locale)
+    install_locales(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -61,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth.routes import bp as auth_bp
     from .coordination.routes import bp as coordination_bp
+    from .language import bp as language_bp
     from .members.routes import bp as members_bp
     from .organiser.routes import bp as organiser_bp
     from .public.routes import bp as public_bp
@@ -73,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organiser_bp, url_prefix="/organiser")
     app.register_blueprint(coordination_bp, url_prefix="/coordination")
     app.register_blueprint(api_bp)
+    app.register_blueprint(language_bp)
 
 
 def register_template_helpers(app: Flask) -> None:

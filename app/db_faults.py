@@ -3,6 +3,7 @@ from the driver's error codes and answered with a clear status instead of a stac
 
 import logging
 import sqlite3
+import sys
 from dataclasses import dataclass
 
 from flask import g
@@ -13,10 +14,6 @@ from .extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 
-try:  # psycopg is the optional PostgreSQL extra
-    import psycopg
-except ImportError:  # pragma: no cover - SQLite-only installs
-    psycopg = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +83,8 @@ def _from_psycopg(orig: Exception) -> Fault | None:
     if state:
         return PG_STATES.get(state) or PG_CLASSES.get(state[:2])
     # No SQLSTATE: the server never answered (refused, reset, closed mid-query).
+    import psycopg  # loaded already: orig is one of its errors
+
     if isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError):
         return UNAVAILABLE
     return None
@@ -105,6 +104,9 @@ def classify(error: BaseException) -> Fault | None:
         orig = error
     if isinstance(orig, sqlite3.Error):
         return _from_sqlite(orig)
+    # Only a process that loaded psycopg (the PostgreSQL driver) can meet its errors; a SQLite
+    # worker does not import it just to ask.
+    psycopg = sys.modules.get("psycopg")
     if psycopg is not None and isinstance(orig, psycopg.Error):
         return _from_psycopg(orig)
     return None

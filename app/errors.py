@@ -3,6 +3,8 @@
 import logging
 
 from flask import Flask, current_app, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import db_faults
@@ -12,16 +14,17 @@ from .services.errors import NotFound
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: ("Bad request", "The request could not be understood. If you were sending a form, "
-                         "reload the page and try again."),
-    403: ("Not allowed", "Your account cannot do this."),
-    404: ("Not found", "There is nothing at this address. It may have been moved or removed."),
-    405: ("Method not allowed", "This address does not accept that kind of request."),
-    413: ("Too large", "What you sent is larger than this site accepts."),
-    422: ("Could not process", "The request could not be processed."),
-    429: ("Too many requests", "Please wait a moment and try again."),
-    500: ("Something went wrong", "An error on our side stopped this page. It has been logged; "
-                                  "nothing you sent was half-saved."),
+    400: (_l("Bad request"), _l("The request could not be understood. If you were sending a "
+                                "form, reload the page and try again.")),
+    403: (_l("Not allowed"), _l("Your account cannot do this.")),
+    404: (_l("Not found"), _l("There is nothing at this address. It may have been moved or "
+                              "removed.")),
+    405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("Too large"), _l("What you sent is larger than this site accepts.")),
+    422: (_l("Could not process"), _l("The request could not be processed.")),
+    429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
+    500: (_l("Something went wrong"), _l("An error on our side stopped this page. It has been "
+                                         "logged; nothing you sent was half-saved.")),
 }
 
 
@@ -32,7 +35,7 @@ def propagates() -> bool:
 
 def render_error(status: int):
     """The error page for a status code."""
-    title, message = MESSAGES.get(status, (f"Error {status}", ""))
+    title, message = MESSAGES.get(status, (_("Error %(status)s", status=status), ""))
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import text, update
 
 from app import create_app
 from app.extensions import db
+from app.locales import compile_catalogues
 from app.models import (
     Beneficiary,
     Collective,
@@ -48,6 +49,13 @@ class FreshContextClient(FlaskClient):
             response = super().open(*args, **kwargs)
         db.session.expire_all()  # objects the test holds may have changed in the request
         return response
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogues():
+    """The .mo files of the translations (built, not committed): make builds them, and so
+    does this for a bare pytest run."""
+    compile_catalogues()
 
 
 @pytest.fixture(scope="session")

@@ -375,6 +375,9 @@ ROUTES: dict[str, Route] = {
     "static": Route(get=PUBLIC),
     "public.vendor": Route(get=PUBLIC, values={"package": lambda _w: "leaflet",
                                                "filename": lambda _w: "leaflet.js"}),
+    # The language chooser: anyone; a cookie, and back to a page of this site.
+    "language.choose": Route(get=row(*(Redirect("/past"),) * 6),
+                             query=lambda _w: {"lang": "en", "next": "/past"}),
     # Logging in and out.
     "auth.login": Route(
         get={**LOGGED_IN_HOME, "anonymous": 200},

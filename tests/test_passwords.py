@@ -186,3 +186,16 @@ def test_change_stores_the_new_password_ends_sessions_and_links_and_tells_the_us
     body = message.get_content()
     assert "2026-03-01 at 12:30 UTC" in body
     assert NEW_PASSWORD not in body and PASSWORD not in body
+
+
+def test_outside_the_tests_hashes_use_owasps_argon2id_settings(tmp_path):
+    # 19 MiB, 2 passes, 1 lane: strong, and a burst of logins cannot take a server's memory.
+    from app import create_app
+
+    development = create_app("development",
+                             SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'dev.db'}")
+    with development.app_context():
+        made = passwords.hash_password("correct horse battery staple")
+        assert made.startswith("$argon2id$") and "$m=19456,t=2,p=1$" in made
+        assert passwords.verify(made, "correct horse battery staple")
+        db.engine.dispose()

@@ -74,10 +74,16 @@ def _recall(etag: str) -> bytes | None:
 
 def render(query: Select, now: datetime) -> bytes:
     """The FeatureCollection of at most MAX_FEATURES screenings; `truncated` when cut."""
-    rows = geo.map_rows(query, MAX_FEATURES + 1)
-    collection = geo.feature_collection(rows[:MAX_FEATURES], now)
-    collection["truncated"] = len(rows) > MAX_FEATURES
-    return json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode()
+    # Each feature is encoded as its chunk of rows arrives: thousands of pins never exist as
+    # rows and dicts at once (that peak would stay in the worker's memory for good).
+    encoded: list[str] = []
+    for chunk in geo.map_row_chunks(query, MAX_FEATURES + 1):
+        encoded.extend(json.dumps(geo.feature(row, now), ensure_ascii=False,
+                                  separators=(",", ":")) for row in chunk)
+    truncated = len(encoded) > MAX_FEATURES
+    features = ",".join(encoded[:MAX_FEATURES])
+    return (f'{{"type":"FeatureCollection","features":[{features}],'
+            f'"truncated":{"true" if truncated else "false"}}}').encode()
 
 
 def _current() -> tuple[str, bytes | None]:

@@ -1,6 +1,8 @@
 """Calendar and Atom feeds of public screenings, with the list's filters and conditional GET."""
 
 from flask import Response, current_app, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from werkzeug.http import is_resource_modified
 
 from ..models import Screening
@@ -26,22 +28,24 @@ def _page_url(screening: Screening) -> str:
 
 
 def _bad_filters(exc: ValidationFailed) -> Response:
-    lines = [f"{name}: {message}" for name, message in exc.fields.items()]
-    return Response("Bad filter.\n" + "\n".join(lines) + "\n", 400, mimetype="text/plain")
+    lines = [_("Bad filter."), *(f"{name}: {message}" for name, message in exc.fields.items())]
+    return Response("\n".join(lines) + "\n", 400, mimetype="text/plain")
 
 
 def _conditional(document: calendars.Document, content_type: str,
                  filename: str | None = None) -> Response:
     """304 when the client's copy is current (rendered only when it is not)."""
     response = Response(content_type=content_type)
+    # The fixed phrases follow the reader's language: one validator per language.
+    etag = f"{document.etag}-{get_locale() or 'en'}"
     # Weak: the same data gives the same document, though not promised byte for byte.
-    response.set_etag(document.etag, weak=True)
+    response.set_etag(etag, weak=True)
     response.last_modified = document.last_modified
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
     if filename:
         response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    if is_resource_modified(request.environ, etag=document.etag,
+    if is_resource_modified(request.environ, etag=etag,
                             last_modified=document.last_modified):
         response.set_data(document.render())
     else:

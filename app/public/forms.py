@@ -2,6 +2,8 @@
 renders; app/services/screenings/search.py parses and checks the values, and its field
 errors land here."""
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -33,26 +35,26 @@ class ScreeningFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    country = SelectField("Country", validate_choice=False)
-    city = SelectField("City", validate_choice=False)
-    film = SelectField("Film", validate_choice=False)
-    collective = SelectField("Collective", validate_choice=False)
-    beneficiary = SelectField("Fundraising for", validate_choice=False)
-    date_from = DateField("From", name="from")
-    date_to = DateField("To", name="to")
-    near = SelectField("Near", validate_choice=False)
+    country = SelectField(_l("Country"), validate_choice=False)
+    city = SelectField(_l("City"), validate_choice=False)
+    film = SelectField(_l("Film"), validate_choice=False)
+    collective = SelectField(_l("Collective"), validate_choice=False)
+    beneficiary = SelectField(_l("Fundraising for"), validate_choice=False)
+    date_from = DateField(_l("From"), name="from")
+    date_to = DateField(_l("To"), name="to")
+    near = SelectField(_l("Near"), validate_choice=False)
     radius = IntegerField(
-        "Within (km)", render_kw={"min": 1, "max": MAX_RADIUS_KM, "inputmode": "numeric",
+        _l("Within (km)"), render_kw={"min": 1, "max": MAX_RADIUS_KM, "inputmode": "numeric",
                                   "placeholder": str(DEFAULT_RADIUS_KM)})
 
     def fill(self, choices: FilterChoices) -> None:
         """Options from the service, each select led by "any"."""
-        self.country.choices = _options("Any country", choices.countries)
-        self.city.choices = _city_options("Any city", choices.cities)
-        self.film.choices = _options("Any film", choices.films)
-        self.collective.choices = _options("Any collective", choices.collectives)
-        self.beneficiary.choices = _options("Any group", choices.beneficiaries)
-        self.near.choices = _city_options("Anywhere", choices.cities)
+        self.country.choices = _options(_("Any country"), choices.countries)
+        self.city.choices = _city_options(_("Any city"), choices.cities)
+        self.film.choices = _options(_("Any film"), choices.films)
+        self.collective.choices = _options(_("Any collective"), choices.collectives)
+        self.beneficiary.choices = _options(_("Any group"), choices.beneficiaries)
+        self.near.choices = _city_options(_("Anywhere"), choices.cities)
 
     def show_errors(self, exc: ValidationFailed) -> None:
         """Put the service's messages (keyed by query-string name) on the fields; one the form
@@ -76,7 +78,7 @@ class ScreeningFilterForm(FlaskForm):
                 labels = {str(c.value): c.label for c in field.choices or ()}
                 text = labels.get(text, text)
             elif field is self.radius:
-                text = f"{text} km"
+                text = _("%(radius)s km", radius=text)
             shown.append((field.label.text, text))
         return shown
 

@@ -1,6 +1,7 @@
 """Public pages of a collective, a film and a beneficiary, each with its screenings and feeds."""
 
 from flask import render_template, url_for
+from flask_babel import gettext as _
 from markupsafe import escape
 
 from ..services import listings
@@ -10,7 +11,7 @@ from .routes import bp
 
 def embed_snippet(embed_url: str, name: str) -> str:
     """The one <iframe> line a collective copies into its own site, as HTML source."""
-    title = escape(f"Upcoming screenings: {name}")
+    title = escape(_("Upcoming screenings: %(name)s", name=name))
     return (f'<iframe src="{escape(embed_url)}" title="{title}" width="100%" height="420" '
             f'loading="lazy"></iframe>')
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 
 from flask import Flask
+from sqlalchemy import event as sa_event
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import HTTPException
@@ -14,6 +15,7 @@ from werkzeug.http import parse_accept_header, parse_date, parse_etags, unquote_
 from werkzeug.routing import RequestRedirect
 
 from ..extensions import db
+from ..locales import from_cookie
 from ..models import utcnow
 from ..services import page_cache as freshness
 from .store import Entry, Store, make_entry, variant_etag
@@ -50,6 +52,9 @@ class PublicCache:
         self._paths: dict[tuple, str | None] = {}
         self._engine = None
         self._local = threading.local()
+        self._held: list = []  # the threads' own connections, closed when the pool is disposed
+        self._held_lock = threading.Lock()
+        self._generation = 0
 
     # -- which requests ----------------------------------------------------------------------
 
@@ -78,7 +83,12 @@ class PublicCache:
         return endpoint
 
     def _locale(self, environ: dict) -> str:
-        """The locale app/locales.py would choose, memoised by the header's text."""
+        """The locale app/locales.py would choose: the `lang` cookie's language (a preference,
+        not a login: it keeps the visitor on the cache), else Accept-Language's best match,
+        memoised by the header's text."""
+        chosen = from_cookie(environ.get("HTTP_COOKIE", ""), self.languages)
+        if chosen is not None:
+            return chosen
         header = environ.get("HTTP_ACCEPT_LANGUAGE", "")
         locale = self._locales.get(header)
         if locale is None:
@@ -100,7 +110,18 @@ class PublicCache:
         if self._engine is None:
             with self.app.app_context():
                 self._engine = db.engine
+            # Connections held by threads are checked out, so dispose() would leave them open:
+            # close them with the pool (gunicorn's post_fork, a test's teardown).
+            sa_event.listen(self._engine, "engine_disposed", self._close_held)
         return self._engine
+
+    def _close_held(self, _engine) -> None:
+        with self._held_lock:
+            held, self._held = self._held, []
+            self._generation += 1
+        for connection in held:
+            with suppress(Exception):
+                connection.invalidate()
 
     def _revision(self, environ: dict) -> tuple[int, int] | None:
         """The public revision on this worker's own autocommit connection, kept across
@@ -111,13 +132,18 @@ class PublicCache:
                 return freshness.revision(pooled)
         local = self._local
         connection = getattr(local, "connection", None)
+        if getattr(local, "generation", None) != self._generation:
+            connection = None  # closed with a disposed pool
         try:
             if connection is None:
-                connection = self.engine.raw_connection()
-                self.engine.dialect.set_isolation_level(connection.dbapi_connection,
-                                                        "AUTOCOMMIT")
+                engine = self.engine
+                connection = engine.raw_connection()
+                engine.dialect.set_isolation_level(connection.dbapi_connection, "AUTOCOMMIT")
+                with self._held_lock:
+                    self._held.append(connection)
+                    local.generation = self._generation
                 local.connection = connection
-                local.sql = freshness.revision_sql(self.engine.dialect)
+                local.sql = freshness.revision_sql(engine.dialect)
             cursor = connection.cursor()
             try:
                 cursor.execute(local.sql)
@@ -127,6 +153,9 @@ class PublicCache:
         except self.engine.dialect.dbapi.Error:
             # A lost connection (a database restart): drop it, the next request reconnects.
             local.connection = None
+            with self._held_lock:
+                if connection in self._held:
+                    self._held.remove(connection)
             if connection is not None:
                 with suppress(Exception):
                     connection.invalidate()

@@ -5,7 +5,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from urllib.parse import urlencode
 
-from feedgen.feed import FeedGenerator
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Screening, Status, utcnow
@@ -15,8 +16,8 @@ from .screenings import search
 MAX_ENTRIES = 100
 # The date in every tag: URI (RFC 4151): the site's names were minted under its host then.
 TAG_DATE = "2026"
-STATUS_WORDS = {Status.CANCELLED: "Cancelled", Status.POSTPONED: "Postponed",
-                Status.RELOCATED: "Moved to a new venue", Status.HELD: "Took place"}
+STATUS_WORDS = {Status.CANCELLED: _l("Cancelled"), Status.POSTPONED: _l("Postponed"),
+                Status.RELOCATED: _l("Moved to a new venue"), Status.HELD: _l("Took place")}
 
 PageUrl = Callable[[Screening], str]
 
@@ -43,23 +44,28 @@ def title(screening: Screening) -> str:
     """The entry's title: status first when the screening is off, then what, where and when."""
     local = localtime.to_local(screening.starts_at, screening.timezone)
     text = f"{screening.display_title} — {screening.city.name}, {local:%d %b %Y}"
-    prefix = calendars.STATUS_PREFIX.get(screening.status)
-    return f"{prefix}: {text}" if prefix else text
+    if screening.status == Status.CANCELLED:
+        return _("Cancelled: %(title)s", title=text)
+    if screening.status == Status.POSTPONED:
+        return _("Postponed: %(title)s", title=text)
+    return text
 
 
 def summary(screening: Screening, now: datetime | None = None) -> str:
     """Plain-text summary: when (local), where (as public as allowed), film, status, cause."""
     film = screening.film
-    year = f" ({film.year})" if film.year else ""
     when = local_when(screening)
     if screening.status == Status.POSTPONED:
-        when = f"postponed (was {when}); the new date will be announced"
+        when = _("postponed (was %(when)s); the new date will be announced", when=when)
     lines = [
-        f"When: {when}",
-        f"Where: {calendars.location(screening, now)}",
-        f"Film: {film.title}{year}",
-        f"Status: {STATUS_WORDS.get(screening.status, 'Confirmed')}",
-        f"Fundraiser for {screening.fundraiser.beneficiary.name}: {screening.fundraiser.purpose}",
+        _("When: %(when)s", when=when),
+        _("Where: %(where)s", where=calendars.location(screening, now)),
+        _("Film: %(title)s (%(year)s)", title=film.title, year=film.year) if film.year
+        else _("Film: %(title)s", title=film.title),
+        _("Status: %(status)s", status=STATUS_WORDS.get(screening.status, _("Confirmed"))),
+        _("Fundraiser for %(beneficiary)s: %(purpose)s",
+          beneficiary=screening.fundraiser.beneficiary.name,
+          purpose=screening.fundraiser.purpose),
     ]
     if screening.description:
         lines.append(screening.description)
@@ -78,14 +84,16 @@ def feed(screenings: Iterable[Screening], *, host: str, filters: search.Screenin
          now: datetime | None = None) -> bytes:
     """The Atom document (UTF-8 bytes)."""
     now = now or utcnow()
+    from feedgen.feed import FeedGenerator  # lxml and feedgen: only workers that serve feeds
+
     fg = FeedGenerator()
     fg.id(feed_id(host, filters))
     fg.title(calendars.calendar_name(filters))
-    fg.subtitle("Upcoming screenings, each paired with a fundraiser for a frontline "
-                "mutual-aid group. Times are local to each city.")
+    fg.subtitle(_("Upcoming screenings, each paired with a fundraiser for a frontline "
+                  "mutual-aid group. Times are local to each city."))
     fg.link(href=self_url, rel="self", type="application/atom+xml")
     fg.link(href=alternate_url, rel="alternate", type="text/html")
-    fg.author({"name": calendars.CALENDAR_NAME})
+    fg.author({"name": _("Solidarity Screenings")})
     fg.generator("Solidarity Screenings")
     fg.updated(updated)
     for screening in screenings:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import metadata
 
 import icalendar
+from flask_babel import gettext as _
 from icalendar import Calendar, Event, vDuration
 from sqlalchemy import and_, case, func, select
 
@@ -21,7 +22,6 @@ from . import localtime, privacy
 from .screenings import RUNNING_GRACE, get_public, search
 
 PRODID = "-//Solidarity Screenings//Screening calendar 1.0//EN"
-CALENDAR_NAME = "Solidarity Screenings"
 # Subscribed calendars poll this often (RFC 7986 REFRESH-INTERVAL, and Outlook's own name).
 REFRESH = timedelta(hours=1)
 DEFAULT_LENGTH = timedelta(hours=2)
@@ -32,7 +32,6 @@ MAX_EVENTS = 1000
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 ICAL_STATUS = {Status.CANCELLED: "CANCELLED", Status.POSTPONED: "TENTATIVE"}
-STATUS_PREFIX = {Status.CANCELLED: "Cancelled", Status.POSTPONED: "Postponed"}
 
 # Part of every ETag: a release that changes the documents' bytes changes their ETags too.
 FORMAT = f"1/icalendar {icalendar.__version__}/feedgen {metadata.version('feedgen')}"
@@ -89,8 +88,11 @@ def duration(screening: Screening) -> timedelta:
 
 def summary(screening: Screening) -> str:
     """The event title; a cancelled or postponed one says so (not every program shows STATUS)."""
-    prefix = STATUS_PREFIX.get(screening.status)
-    return f"{prefix}: {screening.display_title}" if prefix else screening.display_title
+    if screening.status == Status.CANCELLED:
+        return _("Cancelled: %(title)s", title=screening.display_title)
+    if screening.status == Status.POSTPONED:
+        return _("Postponed: %(title)s", title=screening.display_title)
+    return screening.display_title
 
 
 def description(screening: Screening, page_url: str) -> str:
@@ -98,16 +100,17 @@ def description(screening: Screening, page_url: str) -> str:
     fundraiser = screening.fundraiser
     parts = []
     if screening.status == Status.CANCELLED:
-        parts.append("Cancelled: this screening will not take place.")
+        parts.append(_("Cancelled: this screening will not take place."))
     elif screening.status == Status.POSTPONED:
-        parts.append("Postponed: the new date will be announced.")
+        parts.append(_("Postponed: the new date will be announced."))
     if screening.description:
         parts.append(screening.description)
-    parts.append(f"Film: {screening.film.title}")
-    parts.append(f"Fundraiser for {fundraiser.beneficiary.name}: {fundraiser.purpose}")
+    parts.append(_("Film: %(title)s", title=screening.film.title))
+    parts.append(_("Fundraiser for %(beneficiary)s: %(purpose)s",
+                   beneficiary=fundraiser.beneficiary.name, purpose=fundraiser.purpose))
     hosts = ", ".join(c.name for c in screening.collectives)
     if hosts:
-        parts.append(f"Hosted by {hosts}")
+        parts.append(_("Hosted by %(hosts)s", hosts=hosts))
     parts.append(page_url)
     return "\n\n".join(parts)
 
@@ -178,8 +181,9 @@ def calendar_name(filters: search.ScreeningFilters) -> str:
     """The calendar's name, naming the filters so two subscriptions can be told apart."""
     args = search.to_args(filters)
     if not args:
-        return CALENDAR_NAME
-    return f"{CALENDAR_NAME} ({', '.join(f'{k} {v}' for k, v in args.items())})"
+        return _("Solidarity Screenings")
+    return _("Solidarity Screenings (%(filters)s)",
+             filters=", ".join(f"{k} {v}" for k, v in args.items()))
 
 
 def feed_screenings(filters: search.ScreeningFilters) -> list[Screening]:

@@ -7,19 +7,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from babel import Locale
+from babel.dates import format_date
 from babel.numbers import format_compact_currency
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from ..locales import LazyLabels
 from . import money
 
 # Stacked from the baseline up: money furthest along first, promises on top.
 STATES = ("confirmed", "transferred", "collected", "pledged")
 RAISED = ("confirmed", "transferred", "collected")
-STATE_LABELS = {
-    "confirmed": "Confirmed received",
-    "transferred": "Transferred to the beneficiary",
-    "collected": "Collected, not yet sent on",
-    "pledged": "Pledged (promised; not in the raised total)",
-}
+STATE_LABELS = LazyLabels({
+    "confirmed": _l("Confirmed received"),
+    "transferred": _l("Transferred to the beneficiary"),
+    "collected": _l("Collected, not yet sent on"),
+    "pledged": _l("Pledged (promised; not in the raised total)"),
+})
+# The short names heading the figures table's columns.
+STATE_NAMES = LazyLabels({
+    "confirmed": _l("Confirmed"),
+    "transferred": _l("Transferred"),
+    "collected": _l("Collected"),
+    "pledged": _l("Pledged"),
+})
+# strftime styles of the English labels -> CLDR patterns of the same fields elsewhere.
+MONTH_PATTERNS = {"%B %Y": "LLLL y", "%b": "LLL"}
 WIDTH = 300  # viewBox units: about 1:1 in a panel on a 360 px phone; CSS caps it on wide screens
 FONT = 12
 MAX_ROWS = 12  # countries drawn one by one; the rest share one bar
@@ -85,6 +100,16 @@ class Chart:
         """(state, label) for the legend, in stacking order."""
         return [(state, STATE_LABELS[state]) for state in self.states]
 
+    @property
+    def state_names(self) -> LazyLabels:
+        """Short state names for the figures table's column heads."""
+        return STATE_NAMES
+
+
+def _locale() -> Locale:
+    """The reader's locale (English outside a request)."""
+    return get_locale() or Locale("en")
+
 
 def nice_step(largest: int, target: int = 5) -> int:
     """A step of 1, 2 or 5 times a power of ten that covers `largest` in about `target` steps."""
@@ -104,8 +129,8 @@ def tick_values(largest: int, currency: str, target: int = 5) -> list[int]:
 
 def tick_label(minor: int, currency: str) -> str:
     """A short axis label such as "€0", "€250", "€1.5K", "€2M"."""
-    return format_compact_currency(money.to_decimal(minor, currency), currency, locale="en",
-                                   fraction_digits=2)
+    return format_compact_currency(money.to_decimal(minor, currency), currency,
+                                   locale=_locale(), fraction_digits=2)
 
 
 def month_keys(first: str, last: str) -> list[str]:
@@ -142,8 +167,26 @@ def fill_month_groups(groups: Sequence) -> list:
 
 
 def month_name(key: str, style: str = "%B %Y") -> str:
-    """ "2026-04" as "April 2026" (or another strftime style)."""
-    return date(int(key[:4]), int(key[5:7]), 1).strftime(style)
+    """ "2026-04" as "April 2026" (or another strftime style), in the reader's language."""
+    day = date(int(key[:4]), int(key[5:7]), 1)
+    locale = _locale()
+    if locale.language == "en" or style not in MONTH_PATTERNS:
+        return day.strftime(style)
+    return format_date(day, MONTH_PATTERNS[style], locale=locale)
+
+
+def _money(minor: int, currency: str) -> str:
+    return money.format_display(minor, currency, str(_locale()))
+
+
+def _describe(sentences: list[str], unconverted: int) -> str:
+    """A chart's description: its own sentences, what is left out, where the figures are."""
+    if unconverted:
+        sentences.append(ngettext(
+            "%(num)s contribution without an exchange rate is not in the bars.",
+            "%(num)s contributions without an exchange rate are not in the bars.", unconverted))
+    sentences.append(_("The exact figures are in the table below the chart."))
+    return " ".join(sentences)
 
 
 def _round(value: float) -> float:
@@ -161,8 +204,8 @@ def _stack(amounts: dict[str, int], states: Sequence[str], scale: float, currenc
         size = amount * scale
         x, y, width, height = place(start, size)
         segments.append(Segment(state, _round(x), _round(y), _round(width), _round(height),
-                                amount, f"{STATE_LABELS[state]}: "
-                                        f"{money.format_display(amount, currency)}"))
+                                amount, _("%(state)s: %(amount)s", state=STATE_LABELS[state],
+                                          amount=_money(amount, currency))))
         start += size
     return tuple(segments)
 
@@ -192,21 +235,25 @@ def month_chart(groups: Sequence, currency: str, chart_id: str = "chart-month",
         if i % every == 0:
             first = i == 0 or key.endswith("-01")
             axis_label = (month_name(key, "%b"), key[:4] if first else "")
-        bars.append(Bar(key, month_name(key), total, money.format_display(total, currency),
+        bars.append(Bar(key, month_name(key), total, _money(total, currency),
                         _stack(amounts, STATES, scale, currency, place), _round(x),
                         _round(bottom - total * scale), _round(bar_width),
                         _round(total * scale), axis_label))
-    span = f"from {month_name(months[0][0])} to {month_name(months[-1][0])}" if months else ""
-    desc = (f"Money per month {span}, in {currency}, stacked by state: "
-            "confirmed, transferred, collected, and pledges on top. " if months
-            else "No money recorded for these filters. ")
+    sentences = []
     if months:
         best = max(range(len(months)), key=lambda i: totals[i])
-        desc += f"Highest month: {bars[best].label}, {bars[best].total_label}. "
-    if unconverted:
-        desc += f"{unconverted} contributions without an exchange rate are not in the bars. "
-    desc += "The exact figures are in the table below the chart."
-    return Chart(chart_id, "columns", f"Money per month, by state ({currency})", desc,
+        sentences += [
+            _("Money per month from %(first)s to %(last)s, in %(currency)s, stacked by state: "
+              "confirmed, transferred, collected, and pledges on top.",
+              first=month_name(months[0][0]), last=month_name(months[-1][0]),
+              currency=currency),
+            _("Highest month: %(month)s, %(amount)s.", month=bars[best].label,
+              amount=bars[best].total_label)]
+    else:
+        sentences.append(_("No money recorded for these filters."))
+    desc = _describe(sentences, unconverted)
+    return Chart(chart_id, "columns", _("Money per month, by state (%(currency)s)",
+                                        currency=currency), desc,
                  currency, WIDTH, height, (left, top, right, bottom),
                  tuple(Tick(v, _round(bottom - v * scale), label)
                        for v, label in zip(ticks, labels, strict=True)),
@@ -224,7 +271,8 @@ def _with_others(groups: Sequence) -> list[tuple[str, str, dict[str, int]]]:
         return rows
     kept, rest = rows[:MAX_ROWS - 1], rows[MAX_ROWS - 1:]
     summed = {state: sum(amounts.get(state, 0) for _, _, amounts in rest) for state in STATES}
-    return [*kept, ("others", f"{len(rest)} other countries", summed)]
+    return [*kept, ("others", ngettext("%(num)s other country", "%(num)s other countries",
+                                       len(rest)), summed)]
 
 
 def country_chart(groups: Sequence, currency: str, chart_id: str = "chart-country",
@@ -244,18 +292,20 @@ def country_chart(groups: Sequence, currency: str, chart_id: str = "chart-countr
         def place(start, size, y=y):
             return left + start, y, size, 14.0
 
-        bars.append(Bar(key, label, total, money.format_display(total, currency),
+        bars.append(Bar(key, label, total, _money(total, currency),
                         _stack(amounts, RAISED, scale, currency, place), left, _round(y),
                         _round(total * scale), 14.0, (_shorten(label, 24),)))
-    desc = (f"Money raised per country in {currency}, largest first, stacked by state: "
-            "confirmed, transferred, collected. Pledges are not included. " if rows
-            else "No money raised for these filters. ")
     if rows:
-        desc += f"Most raised: {bars[0].label}, {bars[0].total_label}. "
-    if unconverted:
-        desc += f"{unconverted} contributions without an exchange rate are not in the bars. "
-    desc += "The exact figures are in the table below the chart."
-    return Chart(chart_id, "rows", f"Money raised per country ({currency})", desc, currency,
+        sentences = [
+            _("Money raised per country in %(currency)s, largest first, stacked by state: "
+              "confirmed, transferred, collected. Pledges are not included.", currency=currency),
+            _("Most raised: %(country)s, %(amount)s.", country=bars[0].label,
+              amount=bars[0].total_label)]
+    else:
+        sentences = [_("No money raised for these filters.")]
+    desc = _describe(sentences, unconverted)
+    return Chart(chart_id, "rows", _("Money raised per country (%(currency)s)",
+                                     currency=currency), desc, currency,
                  WIDTH, height, (left, top, right, bottom),
                  tuple(Tick(v, _round(left + v * scale), tick_label(v, currency))
                        for v in ticks),

@@ -9,7 +9,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from sqlalchemy import update
-from zxcvbn import zxcvbn
 
 from ..extensions import db
 from ..models import PasswordReset, User, utcnow
@@ -40,7 +39,7 @@ def _hasher_with(params: tuple[tuple[str, int], ...]) -> PasswordHasher:
 
 
 def _hasher() -> PasswordHasher:
-    """argon2id with the library's RFC 9106 defaults, or cheaper settings the tests choose."""
+    """argon2id with the configured settings (config.ARGON2_PARAMS; cheaper in the tests)."""
     params = current_app.config.get("ARGON2_PARAMS", {}) if has_app_context() else {}
     return _hasher_with(tuple(sorted(params.items())))
 
@@ -89,6 +88,10 @@ def problem_with(password: str, user_inputs: Iterable[str] = ()) -> str | None:
     if _only_context_words(password, context):
         return ("Your name, your email address and the site's name are easy to guess, even "
                 "joined with digits or punctuation. Choose other words.")
+    # Imported on first use: its word lists take ~15 MB that a web worker serving pages
+    # (and not changing passwords) would otherwise carry for good.
+    from zxcvbn import zxcvbn
+
     result = zxcvbn(password[:SCORED_LENGTH], user_inputs=context)
     if result["score"] < MIN_SCORE:
         personal = any(m.get("dictionary_name") == "user_inputs" for m in result["sequence"])

@@ -1,5 +1,6 @@
 """GeoJSON for the public map: one Point per screening, placed where privacy allows."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
@@ -88,11 +89,17 @@ class _Row:
 def map_rows(query: Select, limit: int) -> list[_Row]:
     """The first `limit` screenings of a filtered, ordered select(Screening), in its order,
     read as plain rows (two statements per 500 pins) for feature()."""
+    return [row for chunk in map_row_chunks(query, limit) for row in chunk]
+
+
+def map_row_chunks(query: Select, limit: int) -> Iterator[list[_Row]]:
+    """map_rows() a chunk at a time, so that a caller encoding each chunk as it comes never
+    holds thousands of rows at once (a worker's peak memory is what it keeps)."""
     ids = list(db.session.scalars(query.with_only_columns(Screening.id).limit(limit)))
-    rows: dict[int, _Row] = {}
     zones: dict[str, object] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
+        rows: dict[int, _Row] = {}
         for r in db.session.execute(
             select(Screening.id, Screening.title, Screening.starts_at, Screening.timezone,
                    Screening.status, Venue.name, Venue.address, Venue.visibility,
@@ -116,4 +123,4 @@ def map_rows(query: Select, limit: int) -> list[_Row]:
                  .order_by(Collective.name))  # as Screening.collectives
         for screening_id, name in db.session.execute(hosts):
             rows[screening_id].collectives.append(SimpleNamespace(name=name))
-    return [rows[i] for i in ids]
+        yield [rows[i] for i in chunk]
