@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from flask import template_rendered
 
 from app.extensions import db
 from app.models import ExchangeRate, Role, Status
@@ -438,3 +439,55 @@ def test_the_suites_shared_app_keeps_no_figures(app):
 
     assert app.config.get("LEDGER_CACHE_SIZE") is None
     assert cache.figure_cache().size == 0
+
+
+def test_a_reloaded_dashboard_page_is_not_rendered_again(workers, world):
+    # The page's body is kept per ledger revision: a reload runs no ledger query and renders
+    # no template but the frame; a write (in another worker) shows at once.
+    client = workers[0].test_client()
+    login(client, world["coordinator"])
+    client.get("/coordination/money")  # shows (and so clears) the login's welcome message
+    first, _ = _counted(workers[0], lambda: visible_text(client.get("/coordination/money")))
+    rendered = []
+
+    def record(_sender, template, **_extra):
+        rendered.append(template.name)
+
+    with template_rendered.connected_to(record, workers[0]):
+        again, statements = _counted(workers[0],
+                                     lambda: visible_text(client.get("/coordination/money")))
+
+    assert "€180.00" in first
+    assert again == first
+    assert "money/dashboard.html" in rendered and "money/_body.html" not in rendered
+    assert not [s for s in statements if "ledger_" in s or "contributions" in s], statements
+
+    def write():
+        fundraiser = db.session.get(type(world["warsaw"].fundraiser),
+                                    world["warsaw"].fundraiser.id)
+        ledger.record_contribution(fundraiser, db.session.get(type(world["coordinator"]),
+                                                              world["coordinator"].id),
+                                   amount="7.00", currency="EUR", received_on=date(2026, 5, 12),
+                                   channel="door", state="collected", today=TODAY)
+        db.session.commit()
+
+    _counted(workers[1], write)
+    after, _ = _counted(workers[0], lambda: visible_text(client.get("/coordination/money")))
+    assert "€187.00" in after
+
+
+def test_the_kept_page_is_per_language_filters_and_scope(workers, world):
+    client = workers[0].test_client()
+    login(client, world["coordinator"])
+    english = visible_text(client.get("/coordination/money"))
+    italian = visible_text(client.get("/coordination/money",
+                                      headers={"Accept-Language": "it"}))
+    poland = visible_text(client.get("/coordination/money?country=PL"))
+    assert "€180.00" in english and "180,00" in italian
+    assert "€30.00" in poland and "€180.00" not in poland
+    # An organiser of collective B sees B's share, not the tour's page kept a moment ago.
+    organiser = make_user(Role.ORGANISER, collective=world["b"])
+    member = workers[0].test_client()
+    login(member, organiser)
+    share = visible_text(member.get("/organiser/money"))
+    assert "€30.00" in share and "€180.00" not in share

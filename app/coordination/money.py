@@ -6,6 +6,9 @@ from datetime import date
 from urllib.parse import urlencode
 
 from flask import render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.routing import BuildError
 
 from ..models import utcnow
@@ -13,6 +16,7 @@ from ..money_filters_form import MoneyFilterForm
 from ..services import charts
 from ..services.errors import ValidationFailed
 from ..services.ledger import FILTER_ARGS, base_currency, progress
+from ..services.ledger import cache as ledger_cache
 from .blueprint import bp
 
 EXPORT_BASE = "/coordination/money/export"  # the CSV exports (app/coordination/exports)
@@ -35,6 +39,25 @@ def _presets(today: date) -> list[tuple[str, dict[str, str]]]:
 
 def render_money_page(*, scope: frozenset[int] | None, endpoint: str, heading: str,
                       export_base: str | None, all_collectives: str):
+    """The dashboard page: its body from the ledger cache, or rendered (see _render_body).
+
+    The body depends only on the ledger (names included: renaming a film raises the ledger
+    revision), the filters, the scope, the reader's language and role, and the day; it is kept
+    per ledger revision (services/ledger/cache.py), so a dashboard reloaded while nothing
+    changed costs a revision check and the page around it.
+    """
+    today = utcnow().date()
+    arguments = (endpoint, scope, tuple(sorted(request.args.items(multi=True))),
+                 str(get_locale()), bool(current_user.is_coordinator), today, str(heading),
+                 export_base, str(all_collectives))
+    body, status = ledger_cache.cached("money-page", arguments, lambda: _render_body(
+        scope=scope, endpoint=endpoint, heading=heading, export_base=export_base,
+        all_collectives=all_collectives, today=today))
+    return render_template("money/dashboard.html", heading=heading, body=body), status
+
+
+def _render_body(*, scope: frozenset[int] | None, endpoint: str, heading: str,
+                 export_base: str | None, all_collectives: str, today: date):
     """Parse the filters, gather the figures, draw the charts; 400 with messages on bad input.
 
     `scope`: the collective ids the figures are limited to (None: the whole tour).
@@ -60,14 +83,14 @@ def render_money_page(*, scope: frozenset[int] | None, endpoint: str, heading: s
                 unconverted=board.unconverted_all)
             country_chart = charts.country_chart(
                 board.breakdowns["country"], board.totals.base_currency, unconverted=unconverted)
-    today = utcnow().date()
-    return render_template(
-        "money/dashboard.html", heading=heading, endpoint=endpoint, form=form, board=board,
+    body = Markup(render_template(  # noqa: S704 (the template's own autoescaped output)
+        "money/_body.html", heading=heading, endpoint=endpoint, form=form, board=board,
         month_chart=month_chart, country_chart=country_chart,
         months=charts.fill_month_groups(board.breakdowns["month"]) if board else [],
         scope=scope, typed=typed, query=urlencode(typed), export_base=export_base,
         rates_url=_rates_url(), presets=_presets(today), base=base_currency(),
-    ), 400 if form.errors else 200
+    ))
+    return body, 400 if form.errors else 200
 
 
 @bp.get("/money")
