@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, redirect, request
 
 from .locales import COOKIE, COOKIE_MAX_AGE
+from .security import TOKEN_PATH_PREFIXES
 
 bp = Blueprint("language", __name__)
 
@@ -19,6 +20,15 @@ def local_path(target: str | None) -> str:
     if parts.scheme or parts.netloc or any(c in target for c in "\\\t\r\n"):
         return "/"
     return target
+
+
+@bp.app_template_global()
+def language_return_path() -> str:
+    """Where the chooser comes back to: this page, unless its address holds a secret (a reset
+    or invitation link), which must not travel on into another URL, logs and history."""
+    if request.path.startswith(TOKEN_PATH_PREFIXES):
+        return "/"
+    return request.full_path.rstrip("?")
 
 
 @bp.get("/language")

@@ -208,3 +208,12 @@ def test_the_feeds_validator_differs_by_language(client, screening):
     italian = client.get("/feeds/screenings.ics", headers={"If-None-Match":
                                                            english.headers["ETag"]})
     assert italian.status_code == 200 and italian.headers["ETag"] != english.headers["ETag"]
+
+
+@pytest.mark.parametrize("path", ["/password/reset/NoSuchToken-0123456789abcdef",
+                                  "/invitations/NoSuchToken-0123456789abcdef"])
+def test_the_chooser_never_carries_a_secret_link_on(client, path):
+    # The token would otherwise travel in a GET query to /language: logs, history, proxies.
+    body = client.get(path).get_data(as_text=True)
+    chooser = body[body.index('action="/language"'):]
+    assert 'name="next" value="/"' in chooser and "NoSuchToken" not in chooser
