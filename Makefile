@@ -6,7 +6,7 @@ export FLASK_APP := app
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 .PHONY: run serve test test-pg lint install install-dev install-prod clean bench bench-totals bench-public \
-	messages translations
+	bench-lighthouse messages translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ messages: $(VENV)/.installed
 
 translations: $(MO_FILES)
 
+# Test-only tools from the npm registry (axe-core for tests/browser, lighthouse for bench/),
+# pinned by package-lock.json; nothing from node_modules is served.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --prefer-offline
+	touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 install-prod: $(VENV)/.installed-prod
@@ -67,10 +73,10 @@ serve: install-prod translations
 	APP_ENV=production $(BIN)/flask db upgrade
 	APP_ENV=production exec $(BIN)/gunicorn -c gunicorn.conf.py
 
-test: install-dev translations
+test: install-dev translations node_modules/.installed
 	$(BIN)/python -m pytest -q
 
-test-pg: install-dev translations
+test-pg: install-dev translations node_modules/.installed
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q
 
 # Load figures: list, screening, GeoJSON and dashboard under wrk against a bare hello (issue 6),
@@ -93,8 +99,13 @@ bench-totals: install-dev
 bench-public: install-dev
 	$(BIN)/python -m bench.public
 
+# Lighthouse scores (performance, accessibility, best practices, SEO) of the home, a screening
+# and the dashboard pages, under gunicorn with production settings (issue 7: 95 or more).
+bench-lighthouse: install-dev translations node_modules/.installed
+	$(BIN)/python -m bench.lighthouse $(BENCH_ARGS)
+
 lint: install-dev
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules

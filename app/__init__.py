@@ -3,6 +3,7 @@
 import os
 
 from flask import Flask
+from flask_babel import lazy_gettext
 
 from config import INSTANCE_DIR, config_for
 
@@ -50,6 +51,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Please log in to access this page.")
     login_manager.login_message_category = "info"
     from .auth.session import load_user
 

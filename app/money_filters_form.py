@@ -1,6 +1,8 @@
 """The money dashboard's filter bar: a GET form (shareable links, no CSRF token). It only
 renders; app/services/ledger parses and checks the values, and its field errors land here."""
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 
@@ -19,18 +21,18 @@ class MoneyFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date_from = DateField("From", name="from")
-    date_to = DateField("To", name="to")
-    country = SelectField("Country", validate_choice=False)
-    film = SelectField("Film", validate_choice=False)
-    beneficiary = SelectField("Beneficiary", validate_choice=False)
-    collective = SelectField("Collective", validate_choice=False)
+    date_from = DateField(_l("From"), name="from")
+    date_to = DateField(_l("To"), name="to")
+    country = SelectField(_l("Country"), validate_choice=False)
+    film = SelectField(_l("Film"), validate_choice=False)
+    beneficiary = SelectField(_l("Beneficiary"), validate_choice=False)
+    collective = SelectField(_l("Collective"), validate_choice=False)
 
     def fill(self, choices: FilterOptions, all_collectives_label: str) -> None:
         """Options from the database, each select led by "all"."""
-        self.country.choices = options([("", "All countries"), *choices.countries])
-        self.film.choices = options([("", "All films"), *choices.films])
-        self.beneficiary.choices = options([("", "All beneficiaries"), *choices.beneficiaries])
+        self.country.choices = options([("", _("All countries")), *choices.countries])
+        self.film.choices = options([("", _("All films")), *choices.films])
+        self.beneficiary.choices = options([("", _("All beneficiaries")), *choices.beneficiaries])
         self.collective.choices = options([("", all_collectives_label), *choices.collectives])
 
     def show_errors(self, exc: ValidationFailed) -> None:

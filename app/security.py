@@ -18,6 +18,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user, user_loaded_from_cookie, user_logged_in
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -89,7 +90,12 @@ SEEN_AT = "_seen_at"
 # The last-seen time is rewritten at most this often, so that the session cookie is not
 # set again on every request.
 SEEN_RESOLUTION_SECONDS = 60
+# The English text (the tests look for it); people read it through _expired_message().
 EXPIRED_MESSAGE = "Your session expired, please log in again."
+
+
+def _expired_message() -> str:
+    return _("Your session expired, please log in again.")
 
 
 def allow_framing(view: Callable) -> Callable:
@@ -181,7 +187,7 @@ def _end_expired_session():
     logout_user()
     if request.path.startswith("/api/"):
         return None  # the API goes on anonymously: 401 JSON, or a Bearer token's user
-    flash(EXPIRED_MESSAGE, "info")
+    flash(_expired_message(), "info")
     login_view = current_app.login_manager.login_view
     if request.endpoint == login_view:
         return None  # the login page itself: show it, with the message
@@ -191,7 +197,7 @@ def _end_expired_session():
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
         "application/json"
     ) or request.is_json:
-        return jsonify(error="session_expired", message=EXPIRED_MESSAGE), 401
+        return jsonify(error="session_expired", message=_expired_message()), 401
     # A form sent after the session ended is not replayed after login: nothing was saved.
     return redirect(url_for(login_view), 303)
 

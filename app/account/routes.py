@@ -10,6 +10,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from markupsafe import Markup
 
@@ -94,8 +95,8 @@ def change_password():
             db.session.commit()
             # The raised session version ended every session; this one carries on under it.
             login_user(user, remember=remembered)
-            flash("Your password was changed. Every other session of your account was logged "
-                  "out.", "success")
+            flash(_("Your password was changed. Every other session of your account was logged "
+                    "out."), "success")
             return redirect(url_for("account.index"))
     return _page("account/change_password.html", form)
 
@@ -128,10 +129,11 @@ def reset_password(token: str):
             db.session.commit()
             if user.has_two_factor:
                 login_session.begin_second_factor(user, remember=False, next_path=None)
-                flash("Your password was changed. Enter a code to finish logging in.", "success")
+                flash(_("Your password was changed. Enter a code to finish logging in."),
+                      "success")
                 return redirect(url_for("auth.two_factor"))
             login_session.start(user)
-            flash("Your password was changed, and you are logged in.", "success")
+            flash(_("Your password was changed, and you are logged in."), "success")
             return redirect(home_for(user))
     return _page("account/reset_password.html", form)
 
@@ -142,7 +144,7 @@ def two_factor_setup():
     """Set up an authenticator app: QR code, confirm with a code, recovery codes shown once."""
     user = _me()
     if user.has_two_factor:
-        flash("Two-factor authentication is already on.", "info")
+        flash(_("Two-factor authentication is already on."), "info")
         return redirect(url_for("account.index"))
     twofactor.begin_enrolment(user)
     db.session.commit()
@@ -155,7 +157,7 @@ def two_factor_setup():
             show_field_errors(form, exc)
         else:
             db.session.commit()
-            flash("Two-factor authentication is on.", "success")
+            flash(_("Two-factor authentication is on."), "success")
             return _page("account/recovery_codes.html", codes=codes)
     uri = twofactor.provisioning_uri(user)
     # segno draws the SVG from the URI itself; nothing user-typed reaches the markup.
@@ -179,7 +181,7 @@ def regenerate_recovery_codes():
             show_field_errors(form, exc)
         else:
             db.session.commit()
-            flash("New recovery codes made; the old ones no longer work.", "success")
+            flash(_("New recovery codes made; the old ones no longer work."), "success")
             return _page("account/recovery_codes.html", codes=codes)
     return _page("account/regenerate_codes.html", form)
 
@@ -190,7 +192,7 @@ def disable_two_factor():
     """Switch two-factor authentication off (not for coordinators and admins)."""
     form = DisableTwoFactorForm()
     if current_user.is_coordinator:
-        flash("Coordinators and admins must keep two-factor authentication on.", "error")
+        flash(_("Coordinators and admins must keep two-factor authentication on."), "error")
         return redirect(url_for("account.index"))
     if form.validate_on_submit():
         try:
@@ -203,7 +205,7 @@ def disable_two_factor():
             show_field_errors(form, exc)
         else:
             db.session.commit()
-            flash("Two-factor authentication is off.", "success")
+            flash(_("Two-factor authentication is off."), "success")
             return redirect(url_for("account.index"))
     return _page("account/disable_two_factor.html", form)
 
@@ -224,7 +226,7 @@ def replace_authenticator():
             show_field_errors(form, exc)
         else:
             db.session.commit()
-            flash("The old authenticator no longer works. Set up the new one now.", "info")
+            flash(_("The old authenticator no longer works. Set up the new one now."), "info")
             return redirect(url_for("account.two_factor_setup"))
     return _page("account/replace_authenticator.html", form)
 

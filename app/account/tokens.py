@@ -1,6 +1,8 @@
 """/account/tokens: the logged-in person's personal API tokens (list, create, revoke)."""
 
 from flask import flash, make_response, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -16,9 +18,9 @@ from .routes import bp
 class CreateTokenForm(FlaskForm):
     """A label for a new token."""
 
-    label = StringField("Label (optional)", validators=[Optional(),
-                                                        Length(max=api_tokens.MAX_LABEL)],
-                        description="What the token is for, e.g. \"accounts spreadsheet\".",
+    label = StringField(_l("Label (optional)"), validators=[Optional(),
+                                                            Length(max=api_tokens.MAX_LABEL)],
+                        description=_l("What the token is for, e.g. \"accounts spreadsheet\"."),
                         render_kw={"autocomplete": "off"})
 
 
@@ -62,5 +64,5 @@ def revoke_token(token_id: int):
     if RevokeTokenForm().validate_on_submit():  # the CSRF token (the form has no fields)
         token = api_tokens.revoke(token_id, current_user._get_current_object())
         db.session.commit()
-        flash(f"Token {token.prefix}… revoked: it no longer works.", "success")
+        flash(_("Token %(prefix)s… revoked: it no longer works.", prefix=token.prefix), "success")
     return redirect(url_for("account.tokens"))

@@ -1,11 +1,12 @@
 """Site administration: every account, its site role, and deactivation (site admins only)."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..errors import render_error
 from ..extensions import db
-from ..services import admin_users, permissions
+from ..services import admin_users, permissions, users
 from ..services.errors import DomainError
 from .forms import ButtonForm, UserRoleForm
 
@@ -58,7 +59,7 @@ def change_role(user_id: int):
     user = admin_users.get_user(current_user, user_id)
     form = UserRoleForm()
     if not form.validate_on_submit():
-        flash("Choose organiser, coordinator or admin.", "error")
+        flash(_("Choose organiser, coordinator or admin."), "error")
         return _users_page(422)
     try:
         admin_users.change_role(user, form.role.data, current_user)
@@ -66,7 +67,8 @@ def change_role(user_id: int):
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("admin.index"))
-    return _done(f"{user.email} is now {user.role.value}; their sessions were ended.")
+    return _done(_("%(email)s is now %(role)s; their sessions were ended.", email=user.email,
+                   role=users.SITE_ROLE_NAMES[user.role]))
 
 
 @bp.post("/<int:user_id>/deactivate")
@@ -80,7 +82,8 @@ def deactivate(user_id: int):
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            return _done(f"{user.email} is deactivated and logged out everywhere.")
+            return _done(_("%(email)s is deactivated and logged out everywhere.",
+                           email=user.email))
     return redirect(url_for("admin.index"))
 
 
@@ -90,5 +93,5 @@ def reactivate(user_id: int):
     user = admin_users.get_user(current_user, user_id)
     if ButtonForm().validate_on_submit():
         admin_users.reactivate(user, current_user)
-        return _done(f"{user.email} can log in again.")
+        return _done(_("%(email)s can log in again.", email=user.email))
     return redirect(url_for("admin.index"))

@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from ..extensions import db
@@ -47,10 +48,10 @@ def login():
             return redirect(url_for("auth.two_factor"))
         db.session.commit()  # keeps the audit event of a failure as well as a success
         if user is None:
-            form.password.errors.append("The email or password is not right.")
+            form.password.errors.append(_("The email or password is not right."))
         else:
             login_session.start(user, remember=form.remember.data)
-            flash(f"Welcome, {user.display_name}.", "success")
+            flash(_("Welcome, %(name)s.", name=user.display_name), "success")
             return redirect(next_path or home_for(user))
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422
 
@@ -65,8 +66,8 @@ def two_factor():
         had_marker = login_session.PENDING_KEY in session
         login_session.drop_pending()
         if had_marker:
-            flash("That took too long, or your account changed meanwhile. Please log in again.",
-                  "info")
+            flash(_("That took too long, or your account changed meanwhile. Please log in "
+                    "again."), "info")
         return redirect(url_for("auth.login"))
     form = TwoFactorForm()
     if form.validate_on_submit():
@@ -79,11 +80,12 @@ def two_factor():
         else:
             db.session.commit()
             login_session.start(user, remember=pending.remember)
-            flash(f"Welcome, {user.display_name}.", "success")
+            flash(_("Welcome, %(name)s.", name=user.display_name), "success")
             if method == "recovery_code":
                 left = twofactor.unused_recovery_codes(user)
-                flash(f"You used a recovery code; {left} left. If you lost your authenticator, "
-                      "set up a new one from your account page.", "info")
+                flash(_("You used a recovery code; %(left)s left. If you lost your "
+                        "authenticator, set up a new one from your account page.", left=left),
+                      "info")
             # Checked again: the marker lives in a cookie we signed, but the rule is cheap.
             return redirect(safe_next(pending.next) or home_for(user))
     return render_template("auth/two_factor.html", form=form), 200 if not form.errors else 422
@@ -97,5 +99,5 @@ def logout():
     db.session.commit()
     session.clear()
     logout_user()  # after clear(): it leaves the note that deletes the remember cookie
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("public.index"))

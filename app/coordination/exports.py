@@ -2,6 +2,7 @@
 query-string filters as the money dashboard. The organisers' exports reuse the helpers."""
 
 from flask import Response, abort, request, stream_with_context
+from flask_babel import gettext as _
 
 from ..services import exports, ledger
 from ..services.errors import ValidationFailed
@@ -10,9 +11,10 @@ from .blueprint import bp
 
 def bad_filters(exc: ValidationFailed) -> Response:
     """A short plain-text 400 naming each filter at fault (a spreadsheet would hide HTML)."""
-    lines = [f"{name}: {message}" for name, message in exc.fields.items()]
-    return Response("The export filters are not valid.\n" + "\n".join(lines) + "\n",
-                    status=400, mimetype="text/plain")
+    # The argument names stay as typed in the address; the messages are in the reader's language.
+    lines = [_("The export filters are not valid."),
+             *(f"{name}: {message}" for name, message in exc.fields.items())]
+    return Response("\n".join(lines) + "\n", status=400, mimetype="text/plain")
 
 
 def csv_response(body, filename: str) -> Response:

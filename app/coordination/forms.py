@@ -1,5 +1,6 @@
 """Coordinators' filter forms; they are read from the query string, so they carry no token."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, SelectField, StringField
 from wtforms.validators import Email, Length, NumberRange, Optional, Regexp
@@ -18,31 +19,36 @@ class _QueryForm(FlaskForm):
 class AuditFilterForm(_QueryForm):
     """Narrow the audit log by who, what, which object and when."""
 
-    actor = EmailField("Actor (email)", validators=[Optional(), Length(max=254),
-                                                    Email(message="Enter an email address.")])
+    # Someone else's address: no autofill of one's own email.
+    actor = EmailField(_l("Actor (email)"),
+                       validators=[Optional(), Length(max=254),
+                                   Email(message=_l("Enter an email address."))],
+                       render_kw={"autocomplete": "off"})
     action = StringField(
-        "Action starts with", validators=[Optional(), Length(max=80), Regexp(
-            r"^[A-Za-z0-9_.]+$", message="Use letters, digits, dots and underscores.")],
-        description='For example "screening." or "auth.login".',
+        _l("Action starts with"), validators=[Optional(), Length(max=80), Regexp(
+            r"^[A-Za-z0-9_.]+$", message=_l("Use letters, digits, dots and underscores."))],
+        description=_l('For example "screening." or "auth.login".'),
     )
     object_type = StringField(
-        "Object type", validators=[Optional(), Length(max=40), Regexp(
-            r"^[A-Za-z_]+$", message="Use letters and underscores, e.g. screening.")],
+        _l("Object type"), validators=[Optional(), Length(max=40), Regexp(
+            r"^[A-Za-z_]+$", message=_l("Use letters and underscores, e.g. screening."))],
     )
-    object_id = IntegerField("Object id", validators=[
-        Optional(), NumberRange(min=1, max=2**31 - 1, message="Enter a positive whole number.")])
-    date_from = DateField("From (UTC date)", validators=[Optional()])
-    date_to = DateField("To (UTC date)", validators=[Optional()])
+    object_id = IntegerField(_l("Object id"), validators=[
+        Optional(),
+        NumberRange(min=1, max=2**31 - 1, message=_l("Enter a positive whole number."))],
+        render_kw={"inputmode": "numeric"})
+    date_from = DateField(_l("From (UTC date)"), validators=[Optional()])
+    date_to = DateField(_l("To (UTC date)"), validators=[Optional()])
 
 
 class IncidentFilterForm(_QueryForm):
     """Narrow the incident log by collective and kind; the route fills the collectives."""
 
-    collective = SelectField("Collective", choices=options([("", "All collectives")]),
+    collective = SelectField(_l("Collective"), choices=options([("", _l("All collectives"))]),
                              default="")
     kind = SelectField(
-        "Kind",
-        choices=options([("", "All kinds"),
+        _l("Kind"),
+        choices=options([("", _l("All kinds")),
                          *((k.value, INCIDENT_KIND_LABELS[k]) for k in IncidentKind)]),
         default="",
     )

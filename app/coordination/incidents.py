@@ -1,6 +1,7 @@
 """The incident log for coordinators: every collective's incidents, with filters."""
 
 from flask import render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
@@ -18,7 +19,7 @@ def incidents():
     """Threats, harassment, venue pressure and disruption reported by members."""
     form = IncidentFilterForm(formdata=request.args)
     collectives = incident_log.collectives_for_filter()
-    form.collective.choices = options([("", "All collectives"),
+    form.collective.choices = options([("", _("All collectives")),
                                        *((c.slug, c.name) for c in collectives)])
     page = rows = None
     if form.validate():

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from flask import render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.routing import BuildError
@@ -32,9 +33,10 @@ def _rates_url() -> str:
 
 def _presets(today: date) -> list[tuple[str, dict[str, str]]]:
     """Quick date ranges for the filter bar."""
-    return [("This month", {"from": today.replace(day=1).isoformat(), "to": today.isoformat()}),
-            ("This year", {"from": today.replace(month=1, day=1).isoformat(),
-                           "to": today.isoformat()})]
+    return [(_("This month"), {"from": today.replace(day=1).isoformat(),
+                               "to": today.isoformat()}),
+            (_("This year"), {"from": today.replace(month=1, day=1).isoformat(),
+                              "to": today.isoformat()})]
 
 
 def render_money_page(*, scope: frozenset[int] | None, endpoint: str, heading: str,
@@ -96,5 +98,5 @@ def _render_body(*, scope: frozenset[int] | None, endpoint: str, heading: str,
 @bp.get("/money")
 def money():
     """The tour's money with filters, charts, goal progress and unreported screenings."""
-    return render_money_page(scope=None, endpoint="coordination.money", heading="Money",
-                             export_base=EXPORT_BASE, all_collectives="All collectives")
+    return render_money_page(scope=None, endpoint="coordination.money", heading=_("Money"),
+                             export_base=EXPORT_BASE, all_collectives=_("All collectives"))

@@ -1,5 +1,7 @@
 """Forms of the exchange-rates page: one rate, an ECB file, its confirmation, the filter."""
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, SelectField, StringField
@@ -19,19 +21,19 @@ class RateForm(FlaskForm):
     The page builds it with prefix="rate": the history filter has a currency field too.
     """
 
-    currency = StringField("Currency", validators=[InputRequired(), CURRENCY_FORMAT],
+    currency = StringField(_l("Currency"), validators=[InputRequired(), CURRENCY_FORMAT],
                            render_kw={"list": "currencies", "maxlength": 3,
                                       "autocapitalize": "characters", "autocomplete": "off"})
-    valid_on = DateField("Valid from", default=lambda: utcnow().date(),
-                         validators=[DataRequired(message="Enter a date.")])
-    per_base = StringField("Units per base unit", validators=[InputRequired(), Length(max=32)],
+    valid_on = DateField(_l("Valid from"), default=lambda: utcnow().date(),
+                         validators=[DataRequired(message=_l("Enter a date."))])
+    per_base = StringField(_l("Units per base unit"), validators=[InputRequired(), Length(max=32)],
                            render_kw={"inputmode": "decimal", "autocomplete": "off"})
 
 
 class RateFileForm(FlaskForm):
     """An ECB file to check; nothing is written until the check is confirmed."""
 
-    file = FileField("ECB file (CSV or zip)", validators=[FileRequired("Choose a file.")],
+    file = FileField(_l("ECB file (CSV or zip)"), validators=[FileRequired(_l("Choose a file."))],
                      render_kw={"accept": ".csv,.zip,text/csv,application/zip"})
 
 
@@ -47,9 +49,10 @@ class RateFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    currency = SelectField("Currency", choices=options([("", "All currencies")]), default="")
+    currency = SelectField(_l("Currency"), choices=options([("", _l("All currencies"))]),
+                           default="")
 
 
 def filter_choices(currencies: list[str]):
     """The filter's options: every currency that has rates."""
-    return options([("", "All currencies"), *((c, c) for c in currencies)])
+    return options([("", _("All currencies")), *((c, c) for c in currencies)])

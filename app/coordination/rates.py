@@ -6,9 +6,13 @@ import time
 from pathlib import Path
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..extensions import db
+from ..locales import LazyLabels
 from ..organiser.forms import ActionForm
 from ..services import money, rate_import, rates
 from ..services.errors import ValidationFailed
@@ -19,8 +23,8 @@ from .rate_forms import ConfirmImportForm, RateFileForm, RateFilterForm, RateFor
 PER_PAGE = 50
 # A checked file waits this long for its confirmation, then the next upload sweeps it away.
 KEEP_SECONDS = 3600
-LAYOUTS = {"daily": "the ECB's daily file (eurofxref.csv)",
-           "historical": "the ECB's historical file (eurofxref-hist.csv)"}
+LAYOUTS = LazyLabels({"daily": _l("the ECB's daily file (eurofxref.csv)"),
+                      "historical": _l("the ECB's historical file (eurofxref-hist.csv)")})
 
 
 # --- checked files, kept in the instance folder between the dry run and the confirmation ---
@@ -55,7 +59,7 @@ def _page(status: int = 200, **parts):
     """The rates page, with whichever forms, preview or confirmation the request produced."""
     base = rollup.base_currency()
     rate_form = parts.pop("rate_form", None) or RateForm(prefix="rate", formdata=None)
-    rate_form.per_base.label.text = f"Units per 1 {base}"
+    rate_form.per_base.label.text = _("Units per 1 %(base)s", base=base)
     filter_form = RateFilterForm(formdata=request.args)
     filter_form.currency.choices = filter_choices(rates.known_currencies_in_use())
     history = None
@@ -76,8 +80,10 @@ def _page(status: int = 200, **parts):
     ), status
 
 
-def _contributions(count: int) -> str:
-    return f"{count} contribution{'' if count == 1 else 's'}"
+def _reconverted(count: int) -> str:
+    """The sentence that ends each flash: how many contributions were converted again."""
+    return ngettext("%(num)s contribution re-converted.", "%(num)s contributions re-converted.",
+                    count)
 
 
 @bp.get("/rates", endpoint="rates")
@@ -106,9 +112,10 @@ def save_rate():
                 form[name].errors = [*form[name].errors, message]
         else:
             db.session.commit()
-            flash(f"Saved: {rate_import.rate_text(rate.per_base)} {rate.currency} per 1 "
-                  f"{rollup.base_currency()} from {rate.valid_on}. "
-                  f"{_contributions(reconverted)} re-converted.", "success")
+            saved = _("Saved: %(rate)s %(currency)s per 1 %(base)s from %(day)s.",
+                      rate=rate_import.rate_text(rate.per_base), currency=rate.currency,
+                      base=rollup.base_currency(), day=rate.valid_on)
+            flash(f"{saved} {_reconverted(reconverted)}", "success")
             return redirect(url_for("coordination.rates"))
     return _page(422, rate_form=form)
 
@@ -124,11 +131,11 @@ def delete_rate(rate_id: int):
     """Remove a rate; what it converted falls back to the rate before it, if any."""
     rate = rates.get_rate(rate_id)
     if ActionForm().validate_on_submit():
-        label = f"{rate.currency} from {rate.valid_on}"
+        deleted = _("Deleted the rate of %(currency)s from %(day)s.", currency=rate.currency,
+                    day=rate.valid_on)
         reconverted = rates.delete_rate(rate, current_user)
         db.session.commit()
-        flash(f"Deleted the rate of {label}. {_contributions(reconverted)} re-converted.",
-              "success")
+        flash(f"{deleted} {_reconverted(reconverted)}", "success")
     return redirect(url_for("coordination.rates"))
 
 
@@ -154,19 +161,23 @@ def import_rate_file():
     form = ConfirmImportForm()
     kept = _kept(form.token.data) if form.validate_on_submit() else None
     if kept is None or not kept.is_file():
-        flash("That file is no longer waiting to be imported: choose it and check it again.",
+        flash(_("That file is no longer waiting to be imported: choose it and check it again."),
               "error")
         return redirect(url_for("coordination.rates"))
     try:
         report = rate_import.import_file(kept.read_bytes(), current_user)
     except rate_import.ImportRefused as exc:
         db.session.rollback()
-        flash(f"Nothing was imported: {exc.problems[0]} Check the file again.", "error")
+        flash(_("Nothing was imported: %(problem)s Check the file again.",
+                problem=exc.problems[0]), "error")
     else:
         db.session.commit()
         written = report.written
-        flash(f"Imported {len(report.parsed.entries)} rates: {written.created} new, "
-              f"{written.updated} changed, {written.unchanged} unchanged. "
-              f"{_contributions(written.reconverted)} re-converted.", "success")
+        imported = ngettext(
+            "Imported %(num)s rate: %(new)s new, %(changed)s changed, %(same)s unchanged.",
+            "Imported %(num)s rates: %(new)s new, %(changed)s changed, %(same)s unchanged.",
+            len(report.parsed.entries), new=written.created, changed=written.updated,
+            same=written.unchanged)
+        flash(f"{imported} {_reconverted(written.reconverted)}", "success")
     kept.unlink(missing_ok=True)
     return redirect(url_for("coordination.rates"))

@@ -2,6 +2,7 @@
 incident log live in their own modules on the same blueprint."""
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
@@ -35,5 +36,6 @@ def publish(screening_id: int):
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash(f"Published: {item.display_title} in {item.city.name}.", "success")
+            flash(_("Published: %(title)s in %(city)s.", title=item.display_title,
+                    city=item.city.name), "success")
     return redirect(url_for("coordination.index"))

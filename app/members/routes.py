@@ -10,6 +10,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from ..extensions import db
@@ -91,12 +92,12 @@ def invite(slug: str):
         except OSError:  # the mail server refused or is unreachable (SMTPException included)
             db.session.rollback()
             current_app.logger.exception("Invitation mail could not be sent")
-            flash("The invitation could not be sent, so it was not saved. Please try again "
-                  "later.", "error")
+            flash(_("The invitation could not be sent, so it was not saved. Please try again "
+                    "later."), "error")
             return _members_page(collective, form, 503)
         else:
             db.session.commit()
-            flash(f"Invitation sent to {invitation.email}.", "success")
+            flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
             return redirect(url_for("members.index", slug=collective.slug))
     return _members_page(collective, form, 422)
 
@@ -115,7 +116,7 @@ def revoke_invitation(slug: str, invitation_id: int):
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash(f"Invitation to {invitation.email} withdrawn.", "success")
+            flash(_("Invitation to %(email)s withdrawn.", email=invitation.email), "success")
     return redirect(url_for("members.index", slug=collective.slug))
 
 
@@ -127,7 +128,7 @@ def change_role(slug: str, membership_id: int):
     membership = memberships.get_membership(collective, membership_id)
     form = MemberRoleForm()
     if not form.validate_on_submit():
-        flash("Choose member or admin.", "error")
+        flash(_("Choose member or admin."), "error")
         return _members_page(collective, status=422)
     name = membership.user.display_name
     try:
@@ -137,7 +138,10 @@ def change_role(slug: str, membership_id: int):
         flash(str(exc), "error")
         return redirect(url_for("members.index", slug=collective.slug))
     db.session.commit()
-    flash(f"{name} is now {'an admin' if form.role.data == 'admin' else 'a member'}.", "success")
+    if form.role.data == "admin":
+        flash(_("%(name)s is now an admin.", name=name), "success")
+    else:
+        flash(_("%(name)s is now a member.", name=name), "success")
     if warning:
         flash(warning, "warning")
     return _back_to(collective)
@@ -158,7 +162,8 @@ def remove(slug: str, membership_id: int):
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash(f"{name} is no longer a member of {collective.name}.", "success")
+            flash(_("%(name)s is no longer a member of %(collective)s.", name=name,
+                    collective=collective.name), "success")
             if warning:
                 flash(warning, "warning")
             return _back_to(collective)
@@ -178,27 +183,29 @@ def accept(token: str):
         # The row is locked while accepting, so two submissions of one link cannot both count.
         invitation = invitations.verify(token, lock=request.method == "POST")
     except invitations.InvalidInvitation:
-        return _notice("This invitation link does not work",
-                       "It may have been used already, withdrawn, or expired, or it was copied "
-                       "incompletely. Ask the person who invited you for a new invitation.", 410)
+        return _notice(_("This invitation link does not work"),
+                       _("It may have been used already, withdrawn, or expired, or it was copied "
+                         "incompletely. Ask the person who invited you for a new invitation."),
+                       410)
     account = invitations.invited_account(invitation)
     if current_user.is_authenticated and (account is None or current_user.id != account.id):
-        return _notice("This invitation is for someone else",
-                       "You are logged in with an account this invitation was not sent to. "
-                       "Log out first, then open the link again.", 403)
+        return _notice(_("This invitation is for someone else"),
+                       _("You are logged in with an account this invitation was not sent to. "
+                         "Log out first, then open the link again."), 403)
     if account is None:
         return _accept_new(invitation)
     if not current_user.is_authenticated:
-        return _notice("Log in first",
-                       "An account with the invited email address already exists. Log in to "
-                       "it, and you come back here to accept the invitation.", 200,
+        return _notice(_("Log in first"),
+                       _("An account with the invited email address already exists. Log in to "
+                         "it, and you come back here to accept the invitation."), 200,
                        login_url=url_for("auth.login", next=request.path))
     form = ButtonForm()
     if form.validate_on_submit():
         # The user object itself, not the proxy: it is stored on the membership and audited.
         invitations.accept_existing(invitation, current_user._get_current_object())
         db.session.commit()
-        flash(f"You are now a member of {invitation.collective.name}.", "success")
+        flash(_("You are now a member of %(collective)s.",
+                collective=invitation.collective.name), "success")
         return redirect(url_for("organiser.index"))
     return render_template("members/accept_existing.html", invitation=invitation, form=form)
 
@@ -216,7 +223,8 @@ def _accept_new(invitation):
             db.session.commit()
             session.clear()
             login_user(user)
-            flash(f"Welcome, {user.display_name}. Your account is ready.", "success")
+            flash(_("Welcome, %(name)s. Your account is ready.", name=user.display_name),
+                  "success")
             return redirect(url_for("organiser.index"))
     return render_template("members/accept_new.html", invitation=invitation, form=form), (
         422 if form.errors else 200)

@@ -2,6 +2,7 @@
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
@@ -9,13 +10,14 @@ from ..form_errors import show_field_errors
 from ..services import ledger, money, screenings
 from ..services.errors import ValidationFailed
 from .blueprint import bp
-from .forms import ContributionEditForm, ContributionForm
+from .forms import STATE_LABELS, ContributionEditForm, ContributionForm
 
 
 def _form_page(form, screening, contribution=None):
     return render_template(
         "organiser/contribution_form.html", form=form, screening=screening,
         contribution=contribution, currencies=sorted(money.known_currencies()),
+        state_labels=STATE_LABELS,
     ), 422 if form.errors else 200
 
 
@@ -40,7 +42,7 @@ def new_contribution(screening_id: int):
             show_field_errors(form, exc)
         else:
             db.session.commit()
-            flash("Contribution recorded.", "success")
+            flash(_("Contribution recorded."), "success")
             return redirect(url_for("organiser.screening", screening_id=item.id))
     return _form_page(form, item)
 
@@ -78,10 +80,10 @@ def edit_contribution(screening_id: int, contribution_id: int):
             contribution = ledger.get_contribution(item.fundraiser, contribution_id)
         except ledger.StaleEdit as exc:
             db.session.rollback()
-            flash(f"{exc} Your changes were not saved: check the current figures below and "
-                  "make them again.", "error")
+            flash(_("%(problem)s Your changes were not saved: check the current figures below "
+                    "and make them again.", problem=str(exc)), "error")
             return redirect(request.path)
         else:
-            flash("Contribution updated." if changed else "Nothing changed.", "success")
+            flash(_("Contribution updated.") if changed else _("Nothing changed."), "success")
             return redirect(url_for("organiser.screening", screening_id=item.id))
     return _form_page(form, item, contribution)

@@ -1,6 +1,7 @@
 """Reporting incidents (members of the host collective) and reading them (its admins)."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
@@ -44,7 +45,7 @@ def new_incident():
             subject = _subject()
         else:
             db.session.commit()
-            flash("Thank you. The report is saved.", "success")
+            flash(_("Thank you. The report is saved."), "success")
             return redirect(url_for("organiser.incident_reported"))
     if subject.screening is not None:
         action = url_for("organiser.new_incident", screening=subject.screening.id)

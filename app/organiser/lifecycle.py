@@ -7,6 +7,7 @@ screening page; a form with bad input shows the page again with the errors (422)
 from collections.abc import Callable
 
 from flask import flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
@@ -43,7 +44,7 @@ def _act(screening_id: int, action: str, form: FlaskForm, change: Callable, succ
         return screening_page(screening_id, {action: form})
     except StaleDataError:
         db.session.rollback()
-        flash(STALE_MESSAGE, "error")
+        flash(str(STALE_MESSAGE), "error")
     else:
         flash(success, "success")
     return back
@@ -54,7 +55,7 @@ def submit(screening_id: int):
     """Send a draft for approval (trusted collectives publish at once)."""
     return _act(screening_id, "submit", ActionForm(),
                 lambda item, _form: screenings.submit(item, current_user),
-                "Submitted. It will be public once it is published.")
+                _("Submitted. It will be public once it is published."))
 
 
 @bp.post("/screenings/<int:screening_id>/postpone")
@@ -62,7 +63,7 @@ def postpone(screening_id: int):
     """Put the screening off; the new date is announced later."""
     return _act(screening_id, "postpone", PostponeForm(),
                 lambda item, form: screenings.postpone(item, current_user, form.note.data),
-                "Postponed. The public page says a new date will be announced.")
+                _("Postponed. The public page says a new date will be announced."))
 
 
 @bp.post("/screenings/<int:screening_id>/reschedule")
@@ -72,7 +73,7 @@ def reschedule(screening_id: int):
         screening_id, "reschedule", RescheduleForm(),
         lambda item, form: screenings.reschedule(item, current_user, form.starts_at.data,
                                                  form.note.data),
-        "New date saved. The public page shows it beside the old one.",
+        _("New date saved. The public page shows it beside the old one."),
     )
 
 
@@ -86,7 +87,7 @@ def relocate(screening_id: int):
             venue_address=form.venue_address.data or "", visibility=form.visibility.data,
             note=form.note.data,
         ),
-        "Moved to the new venue. The old one stays in the history below.",
+        _("Moved to the new venue. The old one stays in the history below."),
     )
 
 
@@ -97,7 +98,7 @@ def cancel(screening_id: int):
         screening_id, "cancel", CancelForm(),
         lambda item, form: screenings.cancel(item, current_user, form.reason.data,
                                              form.note.data),
-        "Screening cancelled. The public sees only that it is cancelled.",
+        _("Screening cancelled. The public sees only that it is cancelled."),
     )
 
 
@@ -108,5 +109,5 @@ def mark_held(screening_id: int):
         screening_id, "held", HeldForm(),
         lambda item, form: screenings.mark_held(item, current_user,
                                                 attendance=form.attendance.data),
-        "Marked as held. Remember to record what was raised.",
+        _("Marked as held. Remember to record what was raised."),
     )

@@ -1,6 +1,7 @@
 """The organisers' share of the money dashboard: the same figures, limited to the collectives
 the person belongs to (coordinators included: their own memberships, if any)."""
 
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..coordination.money import render_money_page
@@ -13,6 +14,6 @@ def money():
     """What the user's collectives raised, and how much reached the beneficiaries."""
     scope = frozenset(permissions.member_collective_ids(current_user))
     return render_money_page(scope=scope, endpoint="organiser.money",
-                             heading="Money of my collectives",
+                             heading=_("Money of my collectives"),
                              export_base="/organiser/money/export",
-                             all_collectives="All my collectives")
+                             all_collectives=_("All my collectives"))

@@ -2,6 +2,7 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -9,6 +10,7 @@ from ..extensions import db
 from ..form_errors import show_field_errors
 from ..services import (
     catalogue,
+    charts,
     cities,
     incidents,
     ledger,
@@ -42,7 +44,7 @@ def _fill_choices(form: ScreeningForm) -> None:
     form.collective.choices = options(
         (c.slug, c.name) for c in permissions.collectives_for_new_screening(current_user)
     )
-    form.country.choices = options([("", "Choose a country"), *cities.country_choices()])
+    form.country.choices = options([("", _("Choose a country")), *cities.country_choices()])
 
 
 def _input_from(form: ScreeningForm) -> screenings.ScreeningInput:
@@ -88,7 +90,7 @@ def screening_page(screening_id: int, submitted: dict | None = None):
         contributions=contributions, open_form=next(iter(submitted or {}), None),
         may_read_incidents=incidents.can_read(current_user),
         reason_labels=CANCEL_REASON_LABELS, channel_labels=CHANNEL_LABELS,
-        state_labels=STATE_LABELS,
+        state_labels=STATE_LABELS, state_names=charts.STATE_NAMES,
     ), 422 if submitted else 200
 
 
@@ -122,7 +124,7 @@ def new_screening():
             show_field_errors(form, exc)
         else:
             db.session.commit()
-            flash("Screening saved as a draft. Submit it for approval when it is ready.",
+            flash(_("Screening saved as a draft. Submit it for approval when it is ready."),
                   "success")
             return redirect(url_for("organiser.screening", screening_id=screening.id))
     return _form_page(form)
@@ -146,7 +148,7 @@ def edit_screening(screening_id: int):
     _fill_choices(form)
     if form.validate_on_submit():
         if str(form.version.data) != str(item.version_id):
-            flash(STALE_MESSAGE, "error")
+            flash(str(STALE_MESSAGE), "error")
             return redirect(url_for("organiser.screening", screening_id=item.id))
         try:
             screenings.update(item, _input_from(form), current_user)
@@ -156,9 +158,9 @@ def edit_screening(screening_id: int):
             show_field_errors(form, exc)
         except StaleDataError:
             db.session.rollback()
-            flash(STALE_MESSAGE, "error")
+            flash(str(STALE_MESSAGE), "error")
             return redirect(url_for("organiser.screening", screening_id=screening_id))
         else:
-            flash("Screening updated.", "success")
+            flash(_("Screening updated."), "success")
             return redirect(url_for("organiser.screening", screening_id=item.id))
     return _form_page(form, item)

@@ -1,5 +1,6 @@
 """Site administration of accounts: site roles, deactivation, and keeping one active admin."""
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -20,7 +21,7 @@ class LastActiveAdmin(DomainError):
 def _require_admin(actor: User) -> None:
     """NotAllowed unless the actor is a site admin."""
     if not permissions.is_site_admin(actor):
-        raise NotAllowed("Only site admins manage accounts.")
+        raise NotAllowed(_("Only site admins manage accounts."))
 
 
 def list_users(actor: User) -> list[User]:
@@ -37,7 +38,7 @@ def get_user(actor: User, user_id: int) -> User:
     _require_admin(actor)
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such account.")
+        raise NotFound(_("No such account."))
     return user
 
 
@@ -48,8 +49,8 @@ def _check_keeps_an_admin(user: User) -> None:
     others = db.session.scalar(select(func.count(User.id)).where(
         User.role == Role.ADMIN, User.is_active.is_(True), User.id != user.id)) or 0
     if others == 0:
-        raise LastActiveAdmin("This is the last active admin account. Make another account "
-                              "admin first.")
+        raise LastActiveAdmin(_("This is the last active admin account. Make another account "
+                                "admin first."))
 
 
 def change_role(user: User, role: Role | str, actor: User) -> None:
@@ -58,7 +59,7 @@ def change_role(user: User, role: Role | str, actor: User) -> None:
     try:
         role = Role(role)
     except ValueError:
-        raise ValidationFailed({"role": "Choose organiser, coordinator or admin."}) from None
+        raise ValidationFailed({"role": _("Choose organiser, coordinator or admin.")}) from None
     if role == user.role:
         return
     if role != Role.ADMIN:

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -44,12 +45,12 @@ def create(user: User, label: str = "", actor: User | None = None) -> tuple[str,
     label = (label or "").strip()
     errors = {}
     if len(label) > MAX_LABEL:
-        errors["label"] = f"Use at most {MAX_LABEL} characters."
+        errors["label"] = _("Use at most %(limit)s characters.", limit=MAX_LABEL)
     if not user.is_active:
-        errors["user"] = "This account is deactivated."
+        errors["user"] = _("This account is deactivated.")
     elif _active_count(user) >= MAX_ACTIVE:
-        errors["label"] = (f"You already have {MAX_ACTIVE} tokens; revoke one you no longer "
-                           "use first.")
+        errors["label"] = _("You already have %(count)s tokens; revoke one you no longer use "
+                            "first.", count=MAX_ACTIVE)
     if errors:
         raise ValidationFailed(errors)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(SECRET_BYTES)
@@ -104,7 +105,7 @@ def revoke(token_id: int, actor: User) -> ApiToken:
     """Revoke one of the actor's own tokens (NotFound for anyone else's); repeating is harmless."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != actor.id:
-        raise NotFound("No such token.")
+        raise NotFound(_("No such token."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.flush()

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import has_request_context, request
+from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
@@ -99,7 +100,7 @@ def search(filters: AuditFilter):
     if email:
         actor_id = db.session.scalar(select(User.id).where(User.email == email))
         if actor_id is None:
-            errors["actor"] = "No account has this email address."
+            errors["actor"] = _("No account has this email address.")
         query = query.where(AuditEvent.actor_id == actor_id)
     if filters.action.strip():
         # autoescape: "_" in "auth.password_ok" must not act as a LIKE wildcard.
@@ -110,7 +111,7 @@ def search(filters: AuditFilter):
     if filters.object_id is not None:
         query = query.where(AuditEvent.object_id == filters.object_id)
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-        errors["date_to"] = "The end date must not be before the start date."
+        errors["date_to"] = _("The end date must not be before the start date.")
     if filters.date_from:
         query = query.where(AuditEvent.created_at >= _day_start(filters.date_from))
     if filters.date_to and filters.date_to < date.max:  # date.max + 1 day overflows

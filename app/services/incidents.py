@@ -7,6 +7,7 @@ admins read the log. Functions flush; the caller commits.
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -65,7 +66,7 @@ def subject_for(user: User | None, *, screening_id: int | None = None,
         collective = db.session.scalar(select(Collective).where(Collective.slug == collective_slug))
         if collective is not None and _may_report_on(user, {collective.id}):
             return Subject(collective=collective)
-    raise NotFound("No such screening or collective.")
+    raise NotFound(_("No such screening or collective."))
 
 
 def reportable_collectives(user: User) -> list[Collective]:
@@ -79,17 +80,17 @@ def report(actor: User, subject: Subject, *, kind: IncidentKind | str,
     ids = ({c.id for c in subject.screening.collectives} if subject.screening is not None
            else {subject.collective.id} if subject.collective is not None else set())
     if not _may_report_on(actor, ids):
-        raise NotFound("No such screening or collective.")
+        raise NotFound(_("No such screening or collective."))
     errors: dict[str, str] = {}
     try:
         kind = IncidentKind(kind)
     except ValueError:
-        errors["kind"] = "Choose what happened."
+        errors["kind"] = _("Choose what happened.")
     description = (description or "").strip()
     if not description:
-        errors["description"] = "Describe what happened."
+        errors["description"] = _("Describe what happened.")
     elif len(description) > MAX_DESCRIPTION:
-        errors["description"] = f"Use at most {MAX_DESCRIPTION} characters."
+        errors["description"] = _("Use at most %(limit)s characters.", limit=MAX_DESCRIPTION)
     if errors:
         raise ValidationFailed(errors)
     incident = Incident(
@@ -134,7 +135,7 @@ def visible_query(user: User | None, *, collective_id: int | None = None,
     """The incidents this person may read, newest first, optionally narrowed; NotFound if none."""
     readable = readable_collective_ids(user)
     if readable is not None and not readable:
-        raise NotFound("No such page.")
+        raise NotFound(_("No such page."))
     query = select(Incident).options(selectinload(Incident.reported_by))
     if readable is not None:
         query = query.where(_concerning(readable))

@@ -5,8 +5,11 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
+from babel.dates import format_date
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -76,7 +79,7 @@ def create(
 ) -> tuple[Invitation, str]:
     """Invite an email to a collective and mail the link; returns the invitation and its token."""
     if not permissions.can_manage_members(collective, actor):
-        raise NotFound("No such collective.")
+        raise NotFound(_("No such collective."))
     now = now or utcnow()
     errors: dict[str, str] = {}
     try:
@@ -86,19 +89,19 @@ def create(
     try:
         membership_role = MembershipRole(membership_role)
     except ValueError:
-        errors["membership_role"] = "Choose member or admin."
+        errors["membership_role"] = _("Choose member or admin.")
     try:
         site_role = Role(site_role)
     except ValueError:
-        errors["site_role"] = "Choose organiser, coordinator or admin."
+        errors["site_role"] = _("Choose organiser, coordinator or admin.")
     else:
         if site_role not in invitable_site_roles(actor):
-            errors["site_role"] = "Only a site admin may invite coordinators or admins."
+            errors["site_role"] = _("Only a site admin may invite coordinators or admins.")
     if "email" not in errors:
         existing = users.find_by_email(email)
         if existing is not None and db.session.scalar(select(Membership.id).where(
                 Membership.user_id == existing.id, Membership.collective_id == collective.id)):
-            errors["email"] = "This person is already a member of this collective."
+            errors["email"] = _("This person is already a member of this collective.")
     if errors:
         raise ValidationFailed(errors)
 
@@ -123,21 +126,37 @@ def create(
 
 
 def _send(invitation: Invitation, actor: User, token: str) -> None:
-    """Mail the link with who invited whom to what; the token goes nowhere else."""
+    """Mail the link with who invited whom to what; the token goes nowhere else. The mail is
+    in the language of the request that sends it (the inviter's)."""
     link = url_for("members.accept", token=token, _external=True)
     collective = invitation.collective
-    role_text = "an admin" if invitation.membership_role == MembershipRole.ADMIN else "a member"
-    site_text = ("" if invitation.role == Role.ORGANISER
-                 else f"\nYour account will have the site role: {invitation.role.value}.\n")
-    expires = invitation.expires_at.strftime("%d %b %Y, %H:%M UTC")
+    names = {"inviter": actor.display_name, "collective": collective.name}
+    if invitation.membership_role == MembershipRole.ADMIN:
+        invited = _("%(inviter)s invited you to join %(collective)s as an admin on Solidarity "
+                    "Screenings, where collectives register film screenings and the "
+                    "fundraisers paired with them.", **names)
+    else:
+        invited = _("%(inviter)s invited you to join %(collective)s as a member on Solidarity "
+                    "Screenings, where collectives register film screenings and the "
+                    "fundraisers paired with them.", **names)
+    # "05 Jun 2026" in English, as before; the month in the mail's language elsewhere.
+    day = format_date(invitation.expires_at, "dd MMM y", locale=get_locale() or "en")
+    expires = _("%(date)s, %(time)s UTC", date=day,
+                time=invitation.expires_at.strftime("%H:%M"))
+    paragraphs = [_("Hello,"), invited]
+    if invitation.role != Role.ORGANISER:
+        paragraphs.append(_("Your account will have the site role: %(role)s.",
+                            role=users.SITE_ROLE_NAMES[invitation.role]))
+    paragraphs += [
+        _("To accept, open this link (it works once, until %(expires)s):", expires=expires),
+        link,
+        _("If you did not expect this invitation, you can ignore this message."),
+    ]
     mail.send(
         invitation.email,
-        f"Invitation to join {collective.name} on Solidarity Screenings",
-        f"Hello,\n\n{actor.display_name} invited you to join {collective.name} as {role_text} "
-        f"on Solidarity Screenings, where collectives register film screenings and the "
-        f"fundraisers paired with them.\n{site_text}\n"
-        f"To accept, open this link (it works once, until {expires}):\n\n{link}\n\n"
-        f"If you did not expect this invitation, you can ignore this message.\n",
+        _("Invitation to join %(collective)s on Solidarity Screenings",
+          collective=collective.name),
+        "\n\n".join(paragraphs) + "\n",
     )
 
 
@@ -188,7 +207,7 @@ def accept_new(invitation: Invitation, name: str, password: str,
 def accept_existing(invitation: Invitation, user: User, now: datetime | None = None) -> None:
     """Add the logged-in, invited account to the collective; WrongAccount for anyone else."""
     if not user.is_authenticated or user.email != invitation.email:
-        raise WrongAccount("This invitation was sent to another account.")
+        raise WrongAccount(_("This invitation was sent to another account."))
     if ROLE_RANK[invitation.role] > ROLE_RANK[user.role]:
         before = user.role
         user.role = invitation.role
@@ -241,7 +260,7 @@ def get_pending(collective: Collective, invitation_id: int) -> Invitation:
     """One of the collective's invitations; NotFound if it is another collective's."""
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.collective_id != collective.id:
-        raise NotFound("No such invitation.")
+        raise NotFound(_("No such invitation."))
     return invitation
 
 
@@ -249,9 +268,9 @@ def revoke(invitation: Invitation, actor: User, now: datetime | None = None) -> 
     """Withdraw an invitation so that its link stops working."""
     if invitation.collective is None or not permissions.can_manage_members(
             invitation.collective, actor):
-        raise NotFound("No such invitation.")
+        raise NotFound(_("No such invitation."))
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
-        raise DomainError("This invitation was already used or withdrawn.")
+        raise DomainError(_("This invitation was already used or withdrawn."))
     _revoke(invitation, actor, now or utcnow(), reason="revoked")
 
 

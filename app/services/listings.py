@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -48,6 +49,12 @@ def capped(query, limit: int) -> Capped:
     return Capped(rows[:limit], len(rows) > limit)
 
 
+# Whole sentences for the translators.
+NOT_FOUND = {"collective": lazy_gettext("No such collective."),
+             "film": lazy_gettext("No such film."),
+             "beneficiary": lazy_gettext("No such beneficiary.")}
+
+
 def subject(kind: str, slug: str) -> Collective | Film | Beneficiary:
     """The collective, film or beneficiary with this slug; NotFound otherwise."""
     model = SUBJECTS[kind]
@@ -58,7 +65,7 @@ def subject(kind: str, slug: str) -> Collective | Film | Beneficiary:
             query = query.options(selectinload(Collective.home_city).selectinload(City.country))
         found = db.session.scalar(query)
     if found is None:
-        raise NotFound(f"No such {kind}.")
+        raise NotFound(str(NOT_FOUND[kind]))
     return found
 
 

@@ -3,6 +3,8 @@
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext as _
+
 
 class LocalTimeError(ValueError):
     """The local time cannot be placed in the zone; the message is safe to show."""
@@ -13,7 +15,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise LocalTimeError(f"Unknown time zone {name!r}.") from exc
+        raise LocalTimeError(_("Unknown time zone '%(zone)s'.", zone=name)) from exc
 
 
 def local_to_utc(local: datetime, zone_name: str) -> datetime:
@@ -27,10 +29,10 @@ def local_to_utc(local: datetime, zone_name: str) -> datetime:
     aware = local.replace(tzinfo=tz, fold=0)
     utc = aware.astimezone(UTC)
     if utc.astimezone(tz).replace(tzinfo=None) != local:
-        raise LocalTimeError(
-            f"{local:%Y-%m-%d %H:%M} does not exist in {zone_name}: the clocks skip it "
-            "when daylight saving time starts. Choose a time an hour later."
-        )
+        skipped = local.strftime("%Y-%m-%d %H:%M")
+        raise LocalTimeError(_(
+            "%(time)s does not exist in %(zone)s: the clocks skip it when daylight saving "
+            "time starts. Choose a time an hour later.", time=skipped, zone=zone_name))
     return utc
 
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
@@ -9,9 +10,6 @@ from ..extensions import db
 from ..models import Collective, Membership, MembershipRole, User
 from . import audit, permissions
 from .errors import DomainError, NotFound, ValidationFailed
-
-LAST_ADMIN_WARNING = ("{name} has no collective admin now: only coordinators can invite or "
-                      "manage its members until someone is made admin.")
 
 
 class LastAdmin(DomainError):
@@ -31,7 +29,7 @@ def get_managed(slug: str, actor: User) -> Collective:
     """A collective whose members the actor manages; NotFound otherwise (even if it exists)."""
     collective = db.session.scalar(select(Collective).where(Collective.slug == slug))
     if collective is None or not permissions.can_manage_members(collective, actor):
-        raise NotFound("No such collective.")
+        raise NotFound(_("No such collective."))
     return collective
 
 
@@ -50,7 +48,7 @@ def get_membership(collective: Collective, membership_id: int) -> Membership:
     """One membership of this collective; NotFound if it belongs to another."""
     membership = db.session.get(Membership, membership_id)
     if membership is None or membership.collective_id != collective.id:
-        raise NotFound("No such member.")
+        raise NotFound(_("No such member."))
     return membership
 
 
@@ -88,14 +86,16 @@ def _check_keeps_admin(membership: Membership, actor: User) -> str | None:
     if membership.role != MembershipRole.ADMIN or _admin_count(membership.collective_id) > 1:
         return None
     if not actor.is_coordinator:
-        raise LastAdmin("A collective needs at least one admin. Make someone else admin first.")
-    return LAST_ADMIN_WARNING.format(name=membership.collective.name)
+        raise LastAdmin(_("A collective needs at least one admin. Make someone else admin "
+                          "first."))
+    return _("%(name)s has no collective admin now: only coordinators can invite or manage its "
+             "members until someone is made admin.", name=membership.collective.name)
 
 
 def _require_manager(membership: Membership, actor: User) -> None:
     """NotFound unless the actor manages the membership's collective."""
     if not permissions.can_manage_members(membership.collective, actor):
-        raise NotFound("No such member.")
+        raise NotFound(_("No such member."))
 
 
 def change_role(membership: Membership, role: MembershipRole | str, actor: User) -> str | None:
@@ -104,7 +104,7 @@ def change_role(membership: Membership, role: MembershipRole | str, actor: User)
     try:
         role = MembershipRole(role)
     except ValueError:
-        raise ValidationFailed({"role": "Choose member or admin."}) from None
+        raise ValidationFailed({"role": _("Choose member or admin.")}) from None
     if role == membership.role:
         return None
     warning = _check_keeps_admin(membership, actor) if role == MembershipRole.MEMBER else None

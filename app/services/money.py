@@ -5,6 +5,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import cache
 
+from babel.lists import format_list
 from babel.numbers import (
     NumberFormatError,
     format_currency,
@@ -15,6 +16,8 @@ from babel.numbers import (
     list_currencies,
     parse_decimal,
 )
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 
 # Far above any real fundraiser, far below BIGINT: an amount past it is a typing mistake.
 MAX_MINOR = 10**15 - 1
@@ -37,7 +40,8 @@ def check_currency(code: str) -> str:
     """The upper-case code, or MoneyError if it is not a known ISO 4217 currency."""
     code = (code or "").strip().upper()
     if code not in known_currencies():
-        raise MoneyError(f"{code or 'An empty code'} is not a known ISO 4217 currency.")
+        raise MoneyError(_("%(code)s is not a known ISO 4217 currency.", code=code) if code
+                         else _("An empty code is not a known ISO 4217 currency."))
     return code
 
 
@@ -51,12 +55,14 @@ def _minor(value: Decimal, currency: str) -> int:
     places = exponent(currency)
     if -value.as_tuple().exponent > places:
         raise MoneyError(
-            f"{currency} amounts have {places} decimal places at most."
-            if places else f"{currency} amounts have no decimal places."
+            ngettext("%(currency)s amounts have %(num)s decimal place at most.",
+                     "%(currency)s amounts have %(num)s decimal places at most.", places,
+                     currency=currency)
+            if places else _("%(currency)s amounts have no decimal places.", currency=currency)
         )
     minor = int(value.scaleb(places))
     if minor > MAX_MINOR:
-        raise MoneyError("That amount is too large.")
+        raise MoneyError(_("That amount is too large."))
     return minor
 
 
@@ -94,9 +100,9 @@ def parse(text: str, currency: str, locale: str | None = None) -> int:
     currency = check_currency(currency)
     cleaned = (text or "").strip()
     if not cleaned:
-        raise MoneyError("Enter an amount.")
+        raise MoneyError(_("Enter an amount."))
     if cleaned[0] in "-\u2212":
-        raise MoneyError("The amount cannot be negative.")
+        raise MoneyError(_("The amount cannot be negative."))
     readings: list[Decimal] = []
     if locale:
         localised = _localised(cleaned, locale)
@@ -107,7 +113,7 @@ def parse(text: str, currency: str, locale: str | None = None) -> int:
     if not readings:
         example = format_decimal(Decimal("1234.5"), "#,##0.00", locale=locale) if locale \
             else "120.50"
-        raise MoneyError(f"Enter the amount as digits, e.g. {example}.")
+        raise MoneyError(_("Enter the amount as digits, e.g. %(example)s.", example=example))
     results, first_error = [], None
     for value in readings:
         try:
@@ -117,9 +123,12 @@ def parse(text: str, currency: str, locale: str | None = None) -> int:
     if not results:
         raise first_error
     if len(set(results)) > 1:
-        shown = " or ".join(format_plain(minor, currency) for minor in sorted(set(results)))
-        raise MoneyError(f"\u201c{cleaned}\u201d could mean {shown} {currency}; "
-                         "write it without a thousands separator.")
+        # "or" in the language of the message (the reader's), which may not be the typing one.
+        shown = format_list([format_plain(minor, currency) for minor in sorted(set(results))],
+                            style="or", locale=get_locale() or "en")
+        raise MoneyError(_("\u201c%(text)s\u201d could mean %(amounts)s %(currency)s; write it "
+                           "without a thousands separator.", text=cleaned, amounts=shown,
+                           currency=currency))
     return results[0]
 
 
@@ -152,13 +161,13 @@ def convert_to_base(amount_minor: int, currency: str, per_base: Decimal, base: s
     Rounded half-even to the base currency's minor unit.
     """
     if not per_base.is_finite() or per_base <= 0:
-        raise MoneyError("An exchange rate must be greater than zero.")
+        raise MoneyError(_("An exchange rate must be greater than zero."))
     # Exact arithmetic, one rounding: a Decimal division would round to 28 digits first,
     # and a tie hidden past them would then round the wrong way.
     exact = (Fraction(amount_minor) * 10 ** exponent(base)
              / (Fraction(per_base) * 10 ** exponent(currency)))
     minor = round(exact)  # round() on a Fraction rounds half to even
     if minor > MAX_MINOR:
-        raise MoneyError(f"Converted to {base} this amount would be too large to keep; "
-                         "check the amount and the exchange rate.")
+        raise MoneyError(_("Converted to %(base)s this amount would be too large to keep; "
+                           "check the amount and the exchange rate.", base=base))
     return minor

@@ -5,6 +5,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
@@ -33,19 +34,20 @@ def request_reset(email: str, now: datetime | None = None) -> None:
     db.session.flush()
     audit.record(None, "auth.password_reset_requested", user, after={"reset_id": reset.id})
     link = url_for("account.reset_password", token=token, _external=True)
-    mail.send(user.email, "Reset your password", _reset_mail(user, link, minutes))
+    mail.send(user.email, _("Reset your password"), _reset_mail(user, link, minutes))
 
 
 def _reset_mail(user: User, link: str, minutes: int) -> str:
-    """The message with the link."""
-    return (
-        f"Hello {user.display_name},\n\n"
-        "someone (we hope you) asked to reset the password of your Solidarity Screenings "
-        "account. To choose a new password, open this link:\n\n"
-        f"{link}\n\n"
-        f"The link works once, for {minutes} minutes.\n\n"
-        "If you did not ask for this, ignore this message: your password stays as it is.\n"
-    )
+    """The message with the link, in the language of the request that asked for it."""
+    paragraphs = [
+        _("Hello %(name)s,", name=user.display_name),
+        _("someone (we hope you) asked to reset the password of your Solidarity Screenings "
+          "account. To choose a new password, open this link:"),
+        link,
+        _("The link works once, for %(minutes)s minutes.", minutes=minutes),
+        _("If you did not ask for this, ignore this message: your password stays as it is."),
+    ]
+    return "\n\n".join(paragraphs) + "\n"
 
 
 def find_valid(token: str, now: datetime | None = None) -> PasswordReset | None:
@@ -71,8 +73,9 @@ def complete(reset: PasswordReset, password: str, now: datetime | None = None) -
         # The caller logs the person in now; with 2FA that waits for the second step.
         audit.record(user, "auth.login", user, after={"via": "password_reset"})
     db.session.flush()
-    passwords.security_notice(user, "Your password was reset",
-                              "The password of your Solidarity Screenings account was reset "
-                              "through an emailed link", now,
-                              "Every session of your account was logged out.")
+    passwords.security_notice(
+        user, _("Your password was reset"),
+        _("The password of your Solidarity Screenings account was reset through an emailed "
+          "link on %(when)s UTC.", when=passwords.notice_time(now)),
+        _("Every session of your account was logged out."))
     return user

@@ -8,6 +8,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy import update
 
 from ..extensions import db
@@ -29,8 +30,14 @@ SCORED_LENGTH = 72
 # Words anyone attacking this site would try first.
 SITE_WORDS = ("solidarity", "screenings", "screening", "solidarity screenings")
 
+# The English text of two messages (the tests look for it); people get them through _() below.
 NOT_CURRENT = "This is not your current password."
 SAME_AS_BEFORE = "Choose a password different from the current one."
+
+
+def not_current() -> str:
+    """The message for a wrong current password, in the request's language."""
+    return _("This is not your current password.")
 
 
 @cache
@@ -71,7 +78,7 @@ def user_inputs_for(user: User | None = None, email: str | None = None,
     name = name or (user.display_name if user is not None else None)
     words: list[str] = []
     if email:
-        local, _, domain = email.lower().partition("@")
+        local, _at, domain = email.lower().partition("@")
         words += [email.lower(), local, domain, *re.split(r"[._+-]", local)]
     if name:
         words += [name.lower(), *name.lower().split()]
@@ -81,13 +88,13 @@ def user_inputs_for(user: User | None = None, email: str | None = None,
 def problem_with(password: str, user_inputs: Iterable[str] = ()) -> str | None:
     """Why a new password is not acceptable, or None when it is (length, then guessability)."""
     if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters."
+        return _("Use at least %(limit)s characters.", limit=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
+        return _("Use at most %(limit)s characters.", limit=MAX_LENGTH)
     context = [*SITE_WORDS, *user_inputs]
     if _only_context_words(password, context):
-        return ("Your name, your email address and the site's name are easy to guess, even "
-                "joined with digits or punctuation. Choose other words.")
+        return _("Your name, your email address and the site's name are easy to guess, even "
+                 "joined with digits or punctuation. Choose other words.")
     # Imported on first use: its word lists take ~15 MB that a web worker serving pages
     # (and not changing passwords) would otherwise carry for good.
     from zxcvbn import zxcvbn
@@ -95,13 +102,14 @@ def problem_with(password: str, user_inputs: Iterable[str] = ()) -> str | None:
     result = zxcvbn(password[:SCORED_LENGTH], user_inputs=context)
     if result["score"] < MIN_SCORE:
         personal = any(m.get("dictionary_name") == "user_inputs" for m in result["sequence"])
+        # zxcvbn's own warnings exist in English only; ours are translated.
         warning = result["feedback"]["warning"] or (
-            "Your name, your email address and the site's name are easy to guess."
-            if personal else "This password would be easy to guess.")
+            _("Your name, your email address and the site's name are easy to guess.")
+            if personal else _("This password would be easy to guess."))
         if not warning.endswith("."):
             warning += "."
-        return (f"{warning} Choose something harder to guess: several unrelated words "
-                "make a good password.")
+        return _("%(warning)s Choose something harder to guess: several unrelated words "
+                 "make a good password.", warning=warning)
     return None
 
 
@@ -148,11 +156,11 @@ def change(user: User, current: str, new: str, now: datetime | None = None) -> N
     """Change a password knowing the current one; ends the other sessions and tells the user."""
     errors = {}
     if not verify(user.password_hash, current):
-        errors["current_password"] = NOT_CURRENT
+        errors["current_password"] = not_current()
     elif problem := problem_with(new, user_inputs_for(user)):
         errors["password"] = problem
     elif new == current:
-        errors["password"] = SAME_AS_BEFORE
+        errors["password"] = _("Choose a password different from the current one.")
     if errors:
         if "current_password" in errors:
             audit.record(user, "auth.password_change_failed", user,
@@ -163,20 +171,27 @@ def change(user: User, current: str, new: str, now: datetime | None = None) -> N
     _set_password(user, new, now)
     audit.record(user, "auth.password_change", user)
     db.session.flush()
-    security_notice(user, "Your password was changed",
-                    "The password of your Solidarity Screenings account was changed", now,
-                    "Every other session of your account was logged out.")
+    security_notice(user, _("Your password was changed"),
+                    _("The password of your Solidarity Screenings account was changed on "
+                      "%(when)s UTC.", when=notice_time(now)),
+                    _("Every other session of your account was logged out."))
 
 
-def security_notice(user: User, subject: str, what: str, now: datetime,
-                    extra: str = "") -> None:
+def notice_time(now: datetime) -> str:
+    """When a change happened, as the security notices say it ("2026-05-01 at 14:30")."""
+    return _("%(date)s at %(time)s", date=now.strftime("%Y-%m-%d"),
+             time=now.strftime("%H:%M"))
+
+
+def security_notice(user: User, subject: str, what: str, extra: str = "") -> None:
     """Mail the user that their login details changed, so that a person who did not do it
-    can react."""
-    mail.send(user.email, subject, (
-        f"Hello {user.display_name},\n\n"
-        f"{what} on {now:%Y-%m-%d at %H:%M} UTC.{' ' + extra if extra else ''}\n\n"
-        "If you did this, there is nothing else to do.\n\n"
-        "If you did not, someone else may have access to your account: reset your password "
-        "straight away with \"Forgot your password?\" on the login page, and tell a "
-        "coordinator.\n"
-    ))
+    can react; `what` says what changed and when, in the language the mail goes out in."""
+    paragraphs = [
+        _("Hello %(name)s,", name=user.display_name),
+        f"{what} {extra}" if extra else what,
+        _("If you did this, there is nothing else to do."),
+        _("If you did not, someone else may have access to your account: reset your password "
+          "straight away with \"Forgot your password?\" on the login page, and tell a "
+          "coordinator."),
+    ]
+    mail.send(user.email, subject, "\n\n".join(paragraphs) + "\n")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
@@ -39,21 +40,23 @@ def parse_per_base(text: str | Decimal) -> Decimal:
     else:
         cleaned = (text or "").strip()
         if not cleaned:
-            raise money.MoneyError("Enter the rate.")
+            raise money.MoneyError(_("Enter the rate."))
         if not cleaned.isascii() or not all(c.isdigit() or c == "." for c in cleaned):
-            raise money.MoneyError("Enter the rate as digits with a decimal point, e.g. 4.2750.")
+            raise money.MoneyError(_("Enter the rate as digits with a decimal point, e.g. "
+                                     "4.2750."))
         try:
             value = Decimal(cleaned)
         except InvalidOperation as exc:
-            raise money.MoneyError("Enter the rate as digits with a decimal point.") from exc
+            raise money.MoneyError(_("Enter the rate as digits with a decimal point.")) from exc
     if not value.is_finite() or value <= 0:
-        raise money.MoneyError("A rate must be a number greater than zero.")
+        raise money.MoneyError(_("A rate must be a number greater than zero."))
     if -value.as_tuple().exponent > MAX_PLACES:
-        raise money.MoneyError(f"Use at most {MAX_PLACES} decimal places.")
+        raise money.MoneyError(_("Use at most %(places)s decimal places.", places=MAX_PLACES))
     if len(value.normalize().as_tuple().digits) > MAX_SIGNIFICANT:
-        raise money.MoneyError(f"Use at most {MAX_SIGNIFICANT} significant digits.")
+        raise money.MoneyError(_("Use at most %(digits)s significant digits.",
+                                 digits=MAX_SIGNIFICANT))
     if value >= MAX_PER_BASE:
-        raise money.MoneyError("That rate is too large.")
+        raise money.MoneyError(_("That rate is too large."))
     return value
 
 
@@ -75,15 +78,16 @@ def check_rate(currency: str, valid_on: date | None, per_base, base: str,
         errors["currency"] = str(exc)
     else:
         if currency == base:
-            errors["currency"] = f"{base} is the base currency: its rate is always 1."
+            errors["currency"] = _("%(base)s is the base currency: its rate is always 1.",
+                                   base=base)
     try:
         rate = parse_per_base(per_base)
     except money.MoneyError as exc:
         errors["per_base"] = str(exc)
     if valid_on is None:
-        errors["valid_on"] = "Enter the day the rate applies from."
+        errors["valid_on"] = _("Enter the day the rate applies from.")
     elif valid_on > today:
-        errors["valid_on"] = "A rate cannot apply from a day that has not come yet."
+        errors["valid_on"] = _("A rate cannot apply from a day that has not come yet.")
     if errors:
         raise ValidationFailed(errors)
     return currency, rate
@@ -163,7 +167,7 @@ def get_rate(rate_id: int) -> ExchangeRate:
     """One rate, or NotFound."""
     rate = db.session.get(ExchangeRate, rate_id)
     if rate is None:
-        raise NotFound("No such exchange rate.")
+        raise NotFound(_("No such exchange rate."))
     return rate
 
 
@@ -230,9 +234,9 @@ def reconvert(currency: str, since: date | None = None) -> int:
                         cache[key] = money.convert_to_base(amount, currency, values[index],
                                                            base)
                     except money.MoneyError as exc:
-                        raise ValidationFailed({"per_base": (
-                            f"At this rate contribution {cid} would be worth more {base} than "
-                            "can be kept; check the rate.")}) from exc
+                        raise ValidationFailed({"per_base": _(
+                            "At this rate contribution %(cid)s would be worth more %(base)s "
+                            "than can be kept; check the rate.", cid=cid, base=base)}) from exc
                 new = (base, cache[key], values[index], days[index])
         old = (old_base, old_amount,
                None if old_rate is None else Decimal(old_rate), old_valid)

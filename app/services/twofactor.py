@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pyotp
 import segno
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from ..extensions import db
@@ -27,6 +28,7 @@ RECOVERY_LENGTH = 10
 MAX_FAILURES = 10
 FAILURE_WINDOW = timedelta(minutes=15)
 
+# The English text of two messages (the tests look for it); people get them through _() below.
 WRONG_CODE = "This code is not right, or it was already used."
 TOO_MANY = "Too many wrong codes. Wait a few minutes, then try again."
 
@@ -65,7 +67,7 @@ def qr_svg(uri: str) -> str:
 def begin_enrolment(user: User) -> None:
     """Give the user a pending secret (kept until confirmed, so a reload shows the same QR)."""
     if user.has_two_factor:
-        raise TwoFactorError("Two-factor authentication is already on for this account.")
+        raise TwoFactorError(_("Two-factor authentication is already on for this account."))
     if user.totp_secret is None:
         user.totp_secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
         user.totp_last_step = None
@@ -121,7 +123,8 @@ def check_code(user: User, code: str, purpose: str, now: datetime | None = None,
     """
     now = now or utcnow()
     if _recent_failures(user, now) >= MAX_FAILURES:
-        raise ValidationFailed({"code": TOO_MANY})
+        raise ValidationFailed({"code": _("Too many wrong codes. Wait a few minutes, then try "
+                                          "again.")})
     step = _matching_step(user, code, now)
     if step is not None:
         user.totp_last_step = step
@@ -132,15 +135,15 @@ def check_code(user: User, code: str, purpose: str, now: datetime | None = None,
         return "recovery_code"
     audit.record(user, "auth.2fa_failed", user, after={"purpose": purpose})
     db.session.flush()
-    raise ValidationFailed({"code": WRONG_CODE})
+    raise ValidationFailed({"code": _("This code is not right, or it was already used.")})
 
 
 def _new_recovery_codes(user: User, now: datetime) -> list[str]:
     """Replace the user's recovery codes with fresh ones; the plain codes are returned once."""
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = []
-    for _ in range(RECOVERY_CODE_COUNT):
-        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
+    for _index in range(RECOVERY_CODE_COUNT):
+        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _position in range(RECOVERY_LENGTH))
         db.session.add(RecoveryCode(user_id=user.id, code_hash=_sha256(raw), created_at=now))
         codes.append(f"{raw[:RECOVERY_GROUP]}-{raw[RECOVERY_GROUP:]}")
     db.session.flush()
@@ -151,16 +154,17 @@ def confirm_enrolment(user: User, code: str, now: datetime | None = None) -> lis
     """Switch two-factor on once the pending secret gives a right code; returns recovery codes."""
     now = now or utcnow()
     if user.has_two_factor or user.totp_secret is None:
-        raise TwoFactorError("Start the set-up again: there is no authenticator waiting to be "
-                             "confirmed.")
+        raise TwoFactorError(_("Start the set-up again: there is no authenticator waiting to "
+                               "be confirmed."))
     check_code(user, code, "enrol", now)
     user.totp_confirmed_at = now
     codes = _new_recovery_codes(user, now)
     audit.record(user, "auth.2fa_enabled", user)
     db.session.flush()
-    passwords.security_notice(user, "Two-factor authentication is on",
-                              f"Two-factor authentication was switched on for your {SITE} "
-                              "account", now)
+    passwords.security_notice(
+        user, _("Two-factor authentication is on"),
+        _("Two-factor authentication was switched on for your %(site)s account on %(when)s "
+          "UTC.", site=SITE, when=passwords.notice_time(now)))
     return codes
 
 
@@ -168,14 +172,15 @@ def regenerate_recovery_codes(user: User, code: str, now: datetime | None = None
     """New recovery codes (the old ones stop working), given a current TOTP code."""
     now = now or utcnow()
     if not user.has_two_factor:
-        raise TwoFactorError("Two-factor authentication is not on for this account.")
+        raise TwoFactorError(_("Two-factor authentication is not on for this account."))
     check_code(user, code, "regenerate_recovery_codes", now)
     codes = _new_recovery_codes(user, now)
     audit.record(user, "auth.2fa_recovery_codes_regenerated", user)
     db.session.flush()
-    passwords.security_notice(user, "New recovery codes",
-                              f"New two-factor recovery codes were made for your {SITE} "
-                              "account (the old ones stopped working)", now)
+    passwords.security_notice(
+        user, _("New recovery codes"),
+        _("New two-factor recovery codes were made for your %(site)s account (the old ones "
+          "stopped working) on %(when)s UTC.", site=SITE, when=passwords.notice_time(now)))
     return codes
 
 
@@ -183,17 +188,19 @@ def disable(user: User, password: str, code: str, now: datetime | None = None) -
     """Switch two-factor off with the password and a code; coordinators and admins may not."""
     now = now or utcnow()
     if user.is_coordinator:
-        raise TwoFactorError("Coordinators and admins must keep two-factor authentication on.")
+        raise TwoFactorError(_("Coordinators and admins must keep two-factor authentication "
+                               "on."))
     if not user.has_two_factor:
-        raise TwoFactorError("Two-factor authentication is not on for this account.")
+        raise TwoFactorError(_("Two-factor authentication is not on for this account."))
     _check_password(user, password, "disable")
     check_code(user, code, "disable", now, allow_recovery=True)
     _switch_off(user)
     audit.record(user, "auth.2fa_disabled", user)
     db.session.flush()
-    passwords.security_notice(user, "Two-factor authentication is off",
-                              f"Two-factor authentication was switched off for your {SITE} "
-                              "account", now)
+    passwords.security_notice(
+        user, _("Two-factor authentication is off"),
+        _("Two-factor authentication was switched off for your %(site)s account on %(when)s "
+          "UTC.", site=SITE, when=passwords.notice_time(now)))
 
 
 def _check_password(user: User, password: str, purpose: str) -> None:
@@ -201,7 +208,7 @@ def _check_password(user: User, password: str, purpose: str) -> None:
     if not passwords.verify(user.password_hash, password):
         audit.record(user, "auth.2fa_password_failed", user, after={"purpose": purpose})
         db.session.flush()
-        raise ValidationFailed({"password": passwords.NOT_CURRENT})
+        raise ValidationFailed({"password": passwords.not_current()})
 
 
 def _switch_off(user: User) -> None:
@@ -217,16 +224,17 @@ def replace_authenticator(user: User, password: str, code: str,
     """Drop the current authenticator (lost phone) and start enrolling a new one at once."""
     now = now or utcnow()
     if not user.has_two_factor:
-        raise TwoFactorError("Two-factor authentication is not on for this account.")
+        raise TwoFactorError(_("Two-factor authentication is not on for this account."))
     _check_password(user, password, "replace")
     check_code(user, code, "replace", now, allow_recovery=True)
     _switch_off(user)
     begin_enrolment(user)
     audit.record(user, "auth.2fa_replaced", user)
     db.session.flush()
-    passwords.security_notice(user, "Your authenticator app was replaced",
-                              f"The authenticator app of your {SITE} account was removed to "
-                              "set up a new one", now)
+    passwords.security_notice(
+        user, _("Your authenticator app was replaced"),
+        _("The authenticator app of your %(site)s account was removed to set up a new one on "
+          "%(when)s UTC.", site=SITE, when=passwords.notice_time(now)))
 
 
 def unused_recovery_codes(user: User) -> int:

@@ -1,14 +1,28 @@
 """Accounts: creating users, checking credentials, collective membership."""
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..locales import LazyLabels
 from ..models import Collective, Membership, MembershipRole, Role, User
 from . import audit, passwords
 from .errors import ValidationFailed
 
 _dummy_hashes: dict[str, str] = {}
+# Site roles as a sentence names them ("the site role: coordinator"), in the reader's language.
+SITE_ROLE_NAMES = LazyLabels({
+    Role.ORGANISER: _l("organiser"),
+    Role.COORDINATOR: _l("coordinator"),
+    Role.ADMIN: _l("admin"),
+})
+# Collective roles, as the members page names them.
+MEMBERSHIP_ROLE_NAMES = LazyLabels({
+    MembershipRole.MEMBER: _l("member"),
+    MembershipRole.ADMIN: _l("admin"),
+})
 
 
 def _dummy_hash() -> str:
@@ -41,19 +55,21 @@ def create_user(
     try:
         role = Role(role)
     except ValueError:
-        errors["role"] = f"Role must be one of: {', '.join(r.value for r in Role)}."
+        errors["role"] = _("Role must be one of: %(roles)s.",
+                           roles=", ".join(r.value for r in Role))
     if problem := passwords.problem_with(password):
         errors["password"] = problem
     collective = None
     if collective_slug:
         collective = db.session.scalar(select(Collective).where(Collective.slug == collective_slug))
         if collective is None:
-            errors["collective"] = f"No collective with the slug {collective_slug!r}."
+            errors["collective"] = _("No collective with the slug %(slug)s.",
+                                     slug=repr(collective_slug))
     if "email" not in errors and find_by_email(email):
-        errors["email"] = "An account with this email already exists."
+        errors["email"] = _("An account with this email already exists.")
     name = (display_name or "").strip() or email.split("@")[0]
     if len(name) > 120:
-        errors["name"] = "Use at most 120 characters."
+        errors["name"] = _("Use at most %(limit)s characters.", limit=120)
     if errors:
         raise ValidationFailed(errors)
 

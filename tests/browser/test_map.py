@@ -61,7 +61,7 @@ def test_the_map_clusters_pins_and_leads_to_the_screening(live, browser):
 
     # Warsaw and Berlin on their own (once the clusters' zoom animation has ended).
     expect(page.locator("img.leaflet-marker-icon")).to_have_count(2)
-    assert "6 screenings on the map." in page.inner_text("#map-status")
+    assert "Screenings on the map: 6." in page.inner_text("#map-status")
 
     # Privacy: the private venues' pins sit on the city centre, never on the venue point;
     # the public venue's pin on its own point.
@@ -93,8 +93,9 @@ def test_the_map_clusters_pins_and_leads_to_the_screening(live, browser):
     assert link.inner_text() == "Helsinki night 2"
     assert "Helsinki, FI" in popup.inner_text()
     assert "Venue helsinki" not in popup.inner_text()  # a private venue: the city only
-    link.click()
-    page.wait_for_url(f"**/screenings/{live.ids['helsinki-2']}/**")
+    # Waiting set up before the click: the page can load before a wait begun after it.
+    with page.expect_navigation(url=f"**/screenings/{live.ids['helsinki-2']}/**"):
+        link.click()
     assert page.inner_text("h1") == "Helsinki night 2"
 
     # The tiles were asked for (the CSP let them through) and failed: no tile server here.
@@ -141,4 +142,45 @@ def test_the_phone_layout_and_the_list_without_javascript(live, browser):
     assert page.locator(".card").count() == 6
     page.goto(live.url + "/?country=PL")
     assert page.locator(".card-title").all_inner_texts() == ["Warsaw open night"]
+    context.close()
+
+
+# Layout shifts not caused by input, summed as the browser reports them (CLS).
+SHIFTS_JS = """() => { window.__shift = 0;
+    new PerformanceObserver(list => list.getEntries().forEach(entry => {
+        if (!entry.hadRecentInput) { window.__shift += entry.value; } }))
+    .observe({type: 'layout-shift', buffered: true}); }"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(412, 823), (1350, 900)], ids=["phone", "wide"])
+def test_the_list_stays_put_when_the_map_appears(live, browser, width, height):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.add_init_script(f"({SHIFTS_JS})()")
+    _open_map(page, live.url + "/")
+    page.wait_for_timeout(300)  # let the observer deliver the last entries
+    assert page.evaluate("window.__shift") < 0.01
+    page.close()
+
+
+def test_the_map_speaks_the_readers_language(live, browser):
+    from babel.dates import get_month_names
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="it-IT")
+    page = context.new_page()
+    with page.expect_response(lambda r: "/api/v1/screenings.geojson" in r.url) as answer:
+        _open_map(page, live.url + "/")
+    assert page.get_attribute("html", "lang") == "it"
+    words = page.evaluate("JSON.parse(document.getElementById('messages-map').textContent)")
+    assert page.inner_text("#map-status") == words["count"].replace("%(count)s", "6")
+    warsaw = next(f for f in answer.value.json()["features"]
+                  if f["properties"]["id"] == live.ids["warsaw"])
+    month = int(warsaw["properties"]["starts_at"][5:7])
+    page.click('img.leaflet-marker-icon[title="Warsaw open night, Warsaw"]')
+    when = page.locator(".leaflet-popup-content .map-popup-when")
+    when.wait_for()
+    # The date in Italian (CLDR's month, as the browser's Intl has it), the wall-clock time
+    # of Warsaw as the API gives it.
+    italian_month = get_month_names("abbreviated", locale="it")[month]
+    assert italian_month.lower() in when.inner_text().lower()
+    assert warsaw["properties"]["starts_at"][11:16] in when.inner_text()
     context.close()

@@ -2,56 +2,65 @@
 
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ...locales import LazyLabels
 from ...models import Channel, ContributionState
 from ...services.ledger import MAX_NOTE, MAX_REASON, MAX_REFERENCE
 from .screening import CURRENCY_FORMAT, options
 
-CHANNEL_LABELS = {
-    Channel.DOOR: "Door donations", Channel.BAR: "Bar", Channel.MERCHANDISE: "Merchandise",
-    Channel.BANK_TRANSFER: "Bank transfer", Channel.ONLINE: "Online", Channel.OTHER: "Other",
+# Lazy msgids: the select options are built once, at import, and read in the reader's language.
+_CHANNELS = {
+    Channel.DOOR: _l("Door donations"), Channel.BAR: _l("Bar"),
+    Channel.MERCHANDISE: _l("Merchandise"), Channel.BANK_TRANSFER: _l("Bank transfer"),
+    Channel.ONLINE: _l("Online"), Channel.OTHER: _l("Other"),
 }
-STATE_LABELS = {
-    ContributionState.PLEDGED: "Pledged (promised, not yet in hand)",
-    ContributionState.COLLECTED: "Collected (in hand)",
-    ContributionState.TRANSFERRED: "Transferred to the beneficiary",
-    ContributionState.CONFIRMED: "Confirmed received by the beneficiary",
+_STATES = {
+    ContributionState.PLEDGED: _l("Pledged (promised, not yet in hand)"),
+    ContributionState.COLLECTED: _l("Collected (in hand)"),
+    ContributionState.TRANSFERRED: _l("Transferred to the beneficiary"),
+    ContributionState.CONFIRMED: _l("Confirmed received by the beneficiary"),
 }
+CHANNEL_LABELS = LazyLabels(_CHANNELS)
+STATE_LABELS = LazyLabels(_STATES)
+# What the phone keyboard and autofill should offer: codes and references are not words.
+_CODE_INPUT = {"autocomplete": "off", "autocorrect": "off", "spellcheck": "false"}
 
 
 class ContributionForm(FlaskForm):
     """Record money raised at or for a screening."""
 
-    amount = StringField("Amount", validators=[InputRequired(), Length(max=32)],
+    amount = StringField(_l("Amount"), validators=[InputRequired(), Length(max=32)],
                          render_kw={"inputmode": "decimal", "autocomplete": "off"})
-    currency = StringField("Currency", validators=[InputRequired(), CURRENCY_FORMAT],
+    currency = StringField(_l("Currency"), validators=[InputRequired(), CURRENCY_FORMAT],
                            render_kw={"list": "currencies", "maxlength": 3,
-                                      "autocapitalize": "characters"})
-    received_on = DateField("Date", default=date.today, validators=[DataRequired()])
-    channel = SelectField("How it came in",
-                          choices=options((c.value, CHANNEL_LABELS[c]) for c in Channel))
-    state = SelectField("State",
-                        choices=options((s.value, STATE_LABELS[s]) for s in ContributionState),
+                                      "autocapitalize": "characters", **_CODE_INPUT})
+    received_on = DateField(_l("Date"), default=date.today, validators=[DataRequired()])
+    channel = SelectField(_l("How it came in"),
+                          choices=options((c.value, _CHANNELS[c]) for c in Channel))
+    state = SelectField(_l("State"),
+                        choices=options((s.value, _STATES[s]) for s in ContributionState),
                         default=ContributionState.COLLECTED.value)
     transfer_reference = StringField(
-        "Transfer reference (optional)", validators=[Optional(), Length(max=MAX_REFERENCE)],
-        description="The bank or payment reference once the money is sent on.",
+        _l("Transfer reference (optional)"), validators=[Optional(), Length(max=MAX_REFERENCE)],
+        description=_l("The bank or payment reference once the money is sent on."),
+        render_kw=_CODE_INPUT,
     )
     transferred_on = DateField(
-        "Sent on (optional)", validators=[Optional()],
-        description="When the money was sent on to the beneficiary; today if left empty.",
+        _l("Sent on (optional)"), validators=[Optional()],
+        description=_l("When the money was sent on to the beneficiary; today if left empty."),
     )
-    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=MAX_NOTE)])
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=MAX_NOTE)])
 
 
 class ContributionEditForm(ContributionForm):
     """Correct a contribution: the same fields, the version it was opened at, and why."""
 
     reason = TextAreaField(
-        "Why it changes", validators=[Optional(), Length(max=MAX_REASON)],
-        description="Needed when the amount or currency changes; kept in the audit log.",
+        _l("Why it changes"), validators=[Optional(), Length(max=MAX_REASON)],
+        description=_l("Needed when the amount or currency changes; kept in the audit log."),
     )
     version = HiddenField()

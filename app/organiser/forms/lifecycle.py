@@ -1,5 +1,6 @@
 """One form per lifecycle action; each has its own field prefix, as they share a page."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
@@ -11,23 +12,26 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ...locales import LazyLabels
 from ...models import CancelReason, Visibility
 from ...services.screenings import MAX_ATTENDANCE, MAX_LENGTHS, MAX_NOTE
 from .screening import options
 
-CANCEL_REASON_LABELS = {
-    CancelReason.VENUE_WITHDRAWN: "The venue withdrew",
-    CancelReason.THREATS: "Threats or pressure",
-    CancelReason.ORGANISER_UNAVAILABLE: "The organisers cannot do it",
-    CancelReason.LOW_INTEREST: "Too little interest",
-    CancelReason.OTHER: "Another reason",
+# Lazy msgids: the select options are built once, at import, and read in the reader's language.
+_CANCEL_REASONS = {
+    CancelReason.VENUE_WITHDRAWN: _l("The venue withdrew"),
+    CancelReason.THREATS: _l("Threats or pressure"),
+    CancelReason.ORGANISER_UNAVAILABLE: _l("The organisers cannot do it"),
+    CancelReason.LOW_INTEREST: _l("Too little interest"),
+    CancelReason.OTHER: _l("Another reason"),
 }
+CANCEL_REASON_LABELS = LazyLabels(_CANCEL_REASONS)
 
 
-def _note(label: str = "Note (optional, private)") -> TextAreaField:
+def _note() -> TextAreaField:
     return TextAreaField(
-        label, validators=[Optional(), Length(max=MAX_NOTE)],
-        description="Only your collective and the coordinators see it.",
+        _l("Note (optional, private)"), validators=[Optional(), Length(max=MAX_NOTE)],
+        description=_l("Only your collective and the coordinators see it."),
     )
 
 
@@ -57,8 +61,8 @@ class RescheduleForm(_PrefixedForm):
 
     PREFIX = "reschedule"
     starts_at = DateTimeLocalField(
-        "New start (local time in the city)", format="%Y-%m-%dT%H:%M",
-        validators=[InputRequired(message="Enter the new date and time.")],
+        _l("New start (local time in the city)"), format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired(message=_l("Enter the new date and time."))],
     )
     note = _note()
 
@@ -67,14 +71,14 @@ class RelocateForm(_PrefixedForm):
     """Move a screening to another venue in the same city."""
 
     PREFIX = "relocate"
-    venue_name = StringField("New venue",
+    venue_name = StringField(_l("New venue"),
                              validators=[InputRequired(), Length(max=MAX_LENGTHS["venue_name"])])
     venue_address = StringField(
-        "Address", validators=[Optional(), Length(max=MAX_LENGTHS["venue_address"])],
+        _l("Address"), validators=[Optional(), Length(max=MAX_LENGTHS["venue_address"])],
         render_kw={"autocomplete": "street-address"},
     )
     visibility = RadioField(
-        "Who may see the new address",
+        _l("Who may see the new address"),
         choices=options((v.value, v.value) for v in Visibility),
         default=Visibility.CITY_ONLY.value, validators=[InputRequired()],
     )
@@ -86,11 +90,11 @@ class CancelForm(_PrefixedForm):
 
     PREFIX = "cancel"
     reason = SelectField(
-        "Reason (private)",
-        choices=options([("", "Choose a reason"),
-                         *((r.value, CANCEL_REASON_LABELS[r]) for r in CancelReason)]),
-        validators=[InputRequired(message="Choose why the screening is cancelled.")],
-        description="The public only sees that the screening is cancelled.",
+        _l("Reason (private)"),
+        choices=options([("", _l("Choose a reason")),
+                         *((r.value, _CANCEL_REASONS[r]) for r in CancelReason)]),
+        validators=[InputRequired(message=_l("Choose why the screening is cancelled."))],
+        description=_l("The public only sees that the screening is cancelled."),
     )
     note = _note()
 
@@ -100,6 +104,9 @@ class HeldForm(_PrefixedForm):
 
     PREFIX = "held"
     attendance = IntegerField(
-        "People who came (optional)",
+        _l("People who came (optional)"),
         validators=[Optional(), NumberRange(min=0, max=MAX_ATTENDANCE)],
+        # A number pad on phones; min and max as the service checks them.
+        render_kw={"inputmode": "numeric", "min": 0, "max": MAX_ATTENDANCE,
+                   "autocomplete": "off"},
     )

@@ -4,6 +4,8 @@ currency at the rate of their day. Functions flush; the caller commits."""
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -70,7 +72,8 @@ MAX_NOTE = 2000
 MAX_REFERENCE = 200
 MAX_REASON = 500
 
-STALE_CONTRIBUTION = "This contribution was changed since you opened it."
+# Lazy: str() it where it is raised, so that the message is in the reader's language.
+STALE_CONTRIBUTION = _l("This contribution was changed since you opened it.")
 
 
 class StaleEdit(DomainError):
@@ -85,8 +88,8 @@ class _Checked:
     state: ContributionState
 
 
-CONFIRM_BY_COORDINATOR = ("Only a coordinator can mark money as confirmed received by the "
-                          "beneficiary.")
+CONFIRM_BY_COORDINATOR = _l("Only a coordinator can mark money as confirmed received by the "
+                            "beneficiary.")
 
 
 def local_today(fundraiser: Fundraiser) -> date:
@@ -101,9 +104,9 @@ def _check_confirmation(actor: User, state, previous: ContributionState | None,
     if actor.is_coordinator:
         return
     if previous == ContributionState.CONFIRMED:
-        errors["state"] = "A confirmed contribution can only be changed by a coordinator."
+        errors["state"] = _("A confirmed contribution can only be changed by a coordinator.")
     elif state == ContributionState.CONFIRMED:
-        errors["state"] = CONFIRM_BY_COORDINATOR
+        errors["state"] = str(CONFIRM_BY_COORDINATOR)
 
 
 def _stamp_confirmation(contribution: Contribution, actor: User) -> None:
@@ -130,19 +133,19 @@ def _check(amount: str, currency: str, received_on: date | None, channel, state,
             errors["amount"] = str(exc)
         else:
             if amount_minor <= 0:
-                errors["amount"] = "The amount must be greater than zero."
+                errors["amount"] = _("The amount must be greater than zero.")
     try:
         channel = Channel(channel)
     except ValueError:
-        errors["channel"] = "Choose how the money came in."
+        errors["channel"] = _("Choose how the money came in.")
     try:
         state = ContributionState(state)
     except ValueError:
-        errors["state"] = "Choose the state of the money."
+        errors["state"] = _("Choose the state of the money.")
     if received_on is None:
-        errors["received_on"] = "Enter the date."
+        errors["received_on"] = _("Enter the date.")
     elif state != ContributionState.PLEDGED and received_on > today:
-        errors["received_on"] = "Money already received cannot have a date in the future."
+        errors["received_on"] = _("Money already received cannot have a date in the future.")
     return _Checked(amount_minor, currency, channel, state)
 
 
@@ -154,20 +157,21 @@ def _transfer_day(state, received_on: date | None, transferred_on: date | None, 
     """The day money was sent on: given, or today when it is first marked as sent."""
     if state not in SENT:
         if transferred_on is not None:
-            errors["transferred_on"] = "Only money sent on to the beneficiary has a transfer date."
+            errors["transferred_on"] = _("Only money sent on to the beneficiary has a transfer "
+                                         "date.")
         return None
     transferred_on = transferred_on or today
     if transferred_on > today:
-        errors["transferred_on"] = "The transfer date cannot be in the future."
+        errors["transferred_on"] = _("The transfer date cannot be in the future.")
     elif received_on is not None and "received_on" not in errors and transferred_on < received_on:
-        errors["transferred_on"] = "Money cannot be sent on before it came in."
+        errors["transferred_on"] = _("Money cannot be sent on before it came in.")
     return transferred_on
 
 
 def _check_texts(errors: dict[str, str], **texts: tuple[str, int]) -> None:
     for field, (value, limit) in texts.items():
         if len(value) > limit:
-            errors[field] = f"Use at most {limit} characters."
+            errors[field] = _("Use at most %(limit)s characters.", limit=limit)
 
 
 def record_contribution(
@@ -224,7 +228,7 @@ def get_contribution(fundraiser: Fundraiser, contribution_id: int) -> Contributi
     """One of this fundraiser's contributions; NotFound for any other."""
     contribution = db.session.get(Contribution, contribution_id)
     if contribution is None or contribution.fundraiser_id != fundraiser.id:
-        raise NotFound("No such contribution.")
+        raise NotFound(_("No such contribution."))
     return contribution
 
 
@@ -265,7 +269,7 @@ def update_contribution(
     by the database on flush); nothing is written then.
     """
     if version is not None and str(version) != str(contribution.version_id):
-        raise StaleEdit(STALE_CONTRIBUTION)
+        raise StaleEdit(str(STALE_CONTRIBUTION))
     errors: dict[str, str] = {}
     today = today or local_today(contribution.fundraiser)
     checked = _check(amount, currency, received_on, channel, state, today, errors, locale)
@@ -279,7 +283,7 @@ def update_contribution(
     money_changed = (checked.amount_minor, checked.currency) != (contribution.amount_minor,
                                                                  contribution.currency)
     if "amount" not in errors and "currency" not in errors and money_changed and not reason:
-        errors["reason"] = "Say why the amount or currency changes."
+        errors["reason"] = _("Say why the amount or currency changes.")
     if errors:
         raise ValidationFailed(errors)
 
@@ -299,7 +303,7 @@ def update_contribution(
     try:
         db.session.flush()
     except StaleDataError as exc:
-        raise StaleEdit(STALE_CONTRIBUTION) from exc
+        raise StaleEdit(str(STALE_CONTRIBUTION)) from exc
     counted_after = rollup.Entry.of(contribution, base_currency())
     if counted_after != counted_before:
         rollup.apply(counted_before, -1)

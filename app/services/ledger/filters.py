@@ -4,6 +4,8 @@ checked against the database so that a mistyped slug is an error, not an empty r
 from collections.abc import Mapping
 from dataclasses import replace
 
+from flask_babel import gettext as _
+
 from ...models import Beneficiary, Collective, Country, Film
 from ..errors import ValidationFailed
 from ..query_args import iso_date, require_known
@@ -23,14 +25,14 @@ def parse_filters(args: Mapping[str, str], base: Filters | None = None) -> Filte
     date_from = iso_date(values["from"], "from", errors)
     date_to = iso_date(values["to"], "to", errors)
     if date_from and date_to and date_from > date_to:
-        errors["to"] = "The end date is before the start date."
+        errors["to"] = _("The end date is before the start date.")
     country = values["country"].upper()
     if country:
-        require_known(Country, Country.code, country, "country", "country with the code", errors)
-    for name, model, what in (("film", Film, "film"), ("beneficiary", Beneficiary, "beneficiary"),
-                              ("collective", Collective, "collective")):
+        require_known(Country, Country.code, country, "country", errors)
+    for name, model in (("film", Film), ("beneficiary", Beneficiary),
+                        ("collective", Collective)):
         if values[name]:
-            require_known(model, model.slug, values[name], name, what, errors)
+            require_known(model, model.slug, values[name], name, errors)
     if errors:
         raise ValidationFailed(errors)
     return replace(base or Filters(), date_from=date_from, date_to=date_to,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 
@@ -300,7 +301,8 @@ def scoped_filters(args: Mapping[str, str], collective_ids: frozenset[int] | Non
         errors = dict(exc.fields)
     chosen = (args.get("collective") or "").strip()
     if allowed is not None and chosen and chosen not in allowed:
-        errors["collective"] = f"There is no collective {chosen[:MAX_TEXT]!r}."
+        errors["collective"] = _("There is no collective %(value)s.",
+                                 value=repr(chosen[:MAX_TEXT]))
     if errors or filters is None:
         raise ValidationFailed(errors)
     return filters

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 from .. import money, rates
 from ..errors import DomainError
 
@@ -29,7 +32,9 @@ class ImportRefused(DomainError):
     """The file cannot be imported; `problems` name the row and column of each fault."""
 
     def __init__(self, problems: list[str], more: int = 0):
-        super().__init__(f"The file was not imported: {len(problems) + more} problem(s).")
+        super().__init__(ngettext("The file was not imported: %(num)s problem.",
+                                  "The file was not imported: %(num)s problems.",
+                                  len(problems) + more))
         self.problems, self.more = problems, more
 
 
@@ -72,14 +77,14 @@ def _unzip(data: bytes) -> bytes:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [i for i in archive.infolist() if i.filename.lower().endswith(".csv")]
         if len(members) != 1:
-            raise ImportRefused(["The zip file must hold exactly one .csv file."])
+            raise ImportRefused([_("The zip file must hold exactly one .csv file.")])
         # Read one byte past the limit: the sizes in a zip's directory can lie.
         with archive.open(members[0]) as member:
             content = member.read(MAX_UNZIPPED + 1)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
-        raise ImportRefused([f"The zip file cannot be read ({exc})."]) from exc
+        raise ImportRefused([_("The zip file cannot be read (%(error)s).", error=exc)]) from exc
     if len(content) > MAX_UNZIPPED:
-        raise ImportRefused(["The file in the zip is far larger than an exchange-rate file."])
+        raise ImportRefused([_("The file in the zip is far larger than an exchange-rate file.")])
     return content
 
 
@@ -93,9 +98,11 @@ def _text(data: bytes) -> str:
         line_start = data.rfind(b"\n", 0, exc.start) + 1
         row = data.count(b"\n", 0, exc.start) + 1
         column = data.count(b",", line_start, exc.start) + 1
+        byte = f"0x{data[exc.start]:02X}"
         raise ImportRefused([
-            f"Row {row}, column {column}: the file is not UTF-8 text (byte "
-            f"0x{data[exc.start]:02X} cannot be read). Save it as UTF-8, as the ECB does."
+            _("Row %(row)s, column %(column)s: the file is not UTF-8 text (byte %(byte)s cannot "
+              "be read). Save it as UTF-8, as the ECB does.", row=row, column=column,
+              byte=byte)
         ]) from exc
 
 
@@ -117,43 +124,47 @@ def _header(row: list[str], base: str, problems: _Problems) -> list[str]:
         cells.pop()
     if not cells or cells[0] != "Date":
         found = cells[0] if cells else ""
-        problems.add(f'Row 1, column 1: expected "Date", found "{found}". This is not an '
-                     "exchange-rate file in the European Central Bank's layout.")
+        problems.add(_('Row 1, column 1: expected "Date", found "%(found)s". This is not an '
+                       "exchange-rate file in the European Central Bank's layout.", found=found))
         return []
     codes, seen = [], {}
     for number, cell in enumerate(cells[1:], start=2):
         code = cell.upper()
-        where = f"Row 1, column {number}"
+        where = _("Row %(row)s, column %(column)s", row=1, column=number)
         if not code:
-            problems.add(f"{where}: the column has no currency code.")
+            problems.add(_("%(where)s: the column has no currency code.", where=where))
         elif not re.fullmatch(r"[A-Z]{3}", code):
-            problems.add(f'{where}: "{cell}" is not a three-letter currency code.')
+            problems.add(_('%(where)s: "%(cell)s" is not a three-letter currency code.',
+                           where=where, cell=cell))
         elif code not in money.known_currencies():
-            problems.add(f"{where} ({code}): {code} is not an ISO 4217 currency this site "
-                         "knows.")
+            problems.add(_("%(where)s (%(code)s): %(code)s is not an ISO 4217 currency this "
+                           "site knows.", where=where, code=code))
         elif code == ECB_BASE:
-            problems.add(f"{where} (EUR): the file's rates are per euro, so it cannot have a "
-                         "EUR column.")
+            problems.add(_("%(where)s (EUR): the file's rates are per euro, so it cannot have "
+                           "a EUR column.", where=where))
         elif code in seen:
-            problems.add(f"{where} ({code}): {code} is already column {seen[code]}.")
+            problems.add(_("%(where)s (%(code)s): %(code)s is already column %(other)s.",
+                           where=where, code=code, other=seen[code]))
         seen.setdefault(code, number)
         codes.append(code)
     if base != ECB_BASE and base not in seen and not problems:
-        problems.add(f"Row 1: the file has no {base} column, so its rates cannot be turned "
-                     f"into rates per {base} (the base currency).")
+        problems.add(_("Row 1: the file has no %(base)s column, so its rates cannot be turned "
+                       "into rates per %(base)s (the base currency).", base=base))
     if len(cells) == 1:
-        problems.add("Row 1: the file has no currency columns.")
+        problems.add(_("Row 1: the file has no currency columns."))
     return codes
 
 
 def _rate(text: str, where: str, problems: _Problems) -> Decimal | None:
     """One figure of the file, or None (with a problem) when it is not a usable rate."""
     if not _NUMBER.match(text):
-        problems.add(f'{where}: "{text}" is not a number (write it as 4.2750).')
+        problems.add(_('%(where)s: "%(text)s" is not a number (write it as 4.2750).',
+                       where=where, text=text))
         return None
     value = Decimal(text)
     if value <= 0:
-        problems.add(f'{where}: a rate must be greater than zero, found "{text}".')
+        problems.add(_('%(where)s: a rate must be greater than zero, found "%(text)s".',
+                       where=where, text=text))
         return None
     try:
         return rates.parse_per_base(value)
@@ -172,8 +183,10 @@ def _per_base(values: dict[str, Decimal], base: str, where: str,
     derived[ECB_BASE] = rates.round_rate(1 / divisor)
     for code, value in derived.items():
         if not 0 < value < rates.MAX_PER_BASE:
-            problems.add(f"{where}, column {code}: per {base} this rate is {value}, which "
-                         f"cannot be stored with {rates.MAX_PLACES} decimal places.")
+            problems.add(_("%(where)s, column %(code)s: per %(base)s this rate is %(value)s, "
+                           "which cannot be stored with %(places)s decimal places.",
+                           where=where, code=code, base=base, value=value,
+                           places=rates.MAX_PLACES))
     return derived
 
 
@@ -185,7 +198,7 @@ def parse(data: bytes, base: str, today: date) -> ParsedRates:
     try:
         header = next(reader, None)
         if header is None or not any(c.strip() for c in header):
-            raise ImportRefused(["The file is empty."])
+            raise ImportRefused([_("The file is empty.")])
         codes = _header(header, base, problems)
         if problems:
             raise problems.refuse()
@@ -201,39 +214,43 @@ def parse(data: bytes, base: str, today: date) -> ParsedRates:
             while len(cells) > width and cells[-1] == "":
                 cells.pop()
             if len(cells) != width:
-                problems.add(f"Row {number}: expected {width} columns as in the header, "
-                             f"found {len(cells)}.")
+                problems.add(_("Row %(row)s: expected %(width)s columns as in the header, "
+                               "found %(found)s.", row=number, width=width, found=len(cells)))
                 continue
             day = _day(cells[0])
             if day is None:
-                problems.add(f'Row {number}, column Date: "{cells[0]}" is not a date (write '
-                             "2026-04-01 or 01 April 2026).")
+                problems.add(_('Row %(row)s, column Date: "%(text)s" is not a date (write '
+                               "2026-04-01 or 01 April 2026).", row=number, text=cells[0]))
                 continue
             if day > today:
-                problems.add(f"Row {number}, column Date: {day} has not come yet (today is "
-                             f"{today}).")
+                problems.add(_("Row %(row)s, column Date: %(day)s has not come yet (today is "
+                               "%(today)s).", row=number, day=day, today=today))
             if day in seen:
-                problems.add(f"Row {number}, column Date: {day} is already in row {seen[day]}.")
+                problems.add(_("Row %(row)s, column Date: %(day)s is already in row %(other)s.",
+                               row=number, day=day, other=seen[day]))
             seen.setdefault(day, number)
             values = {}
             for code, cell in zip(codes, cells[1:], strict=True):
                 if cell not in MISSING:
-                    value = _rate(cell, f"Row {number}, column {code}", problems)
+                    where = _("Row %(row)s, column %(column)s", row=number, column=code)
+                    value = _rate(cell, where, problems)
                     if value is not None:
                         values[code] = value
             if base != ECB_BASE and base not in values:
                 if cells[1 + codes.index(base)] in MISSING:
-                    problems.add(f"Row {number}, column {base}: no {base} rate on {day}, so "
-                                 f"the day's rates cannot be turned into rates per {base} "
-                                 "(the base currency).")
+                    problems.add(_("Row %(row)s, column %(base)s: no %(base)s rate on %(day)s, "
+                                   "so the day's rates cannot be turned into rates per "
+                                   "%(base)s (the base currency).", row=number, base=base,
+                                   day=day))
                 continue
             if values:
-                per_base = _per_base(values, base, f"Row {number}", problems)
+                per_base = _per_base(values, base, _("Row %(row)s", row=number), problems)
                 entries.extend((code, day, value) for code, value in per_base.items())
     except csv.Error as exc:
-        problems.add(f"Row {reader.line_num}: the line cannot be read as CSV ({exc}).")
+        problems.add(_("Row %(row)s: the line cannot be read as CSV (%(error)s).",
+                       row=reader.line_num, error=exc))
     if not problems and not entries:
-        problems.add("The file holds no rates.")
+        problems.add(_("The file holds no rates."))
     if problems:
         raise problems.refuse()
     per_currency = Counter(code for code, _, _ in entries)

@@ -7,6 +7,11 @@ flush; the caller commits.
 
 from datetime import datetime
 
+from babel.numbers import format_decimal
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from ...extensions import db
 from ...models import (
     CancelReason,
@@ -40,14 +45,15 @@ ALLOWED_FROM: dict[str, frozenset[Status]] = {
     "held": LIVE,
 }
 
+# Lazy msgids: str() where raised, so that the message is in the reader's language.
 REFUSALS = {
-    "submit": "Only a draft can be submitted.",
-    "publish": "Only a submitted screening can be published.",
-    "postpone": "Only a published screening can be postponed.",
-    "reschedule": "Only a published or postponed screening can get a new date.",
-    "relocate": "Only a published or postponed screening can move to a new venue.",
-    "cancel": "This screening can no longer be cancelled.",
-    "held": "Only a published screening can be marked as held.",
+    "submit": _l("Only a draft can be submitted."),
+    "publish": _l("Only a submitted screening can be published."),
+    "postpone": _l("Only a published screening can be postponed."),
+    "reschedule": _l("Only a published or postponed screening can get a new date."),
+    "relocate": _l("Only a published or postponed screening can move to a new venue."),
+    "cancel": _l("This screening can no longer be cancelled."),
+    "held": _l("Only a published screening can be marked as held."),
 }
 
 
@@ -64,17 +70,17 @@ def allowed_actions(screening: Screening, user: User | None) -> frozenset[str]:
 def ensure_allowed(screening: Screening, actor: User | None, action: str) -> None:
     """NotFound for someone who may not edit it, TransitionError for a wrong state."""
     if not permissions.can_edit_screening(screening, actor):
-        raise NotFound("No such screening.")
+        raise NotFound(_("No such screening."))
     if action == "publish" and not actor.is_coordinator:
-        raise TransitionError("Only coordinators can publish screenings.")
+        raise TransitionError(_("Only coordinators can publish screenings."))
     if screening.status not in ALLOWED_FROM[action]:
-        raise TransitionError(REFUSALS[action])
+        raise TransitionError(str(REFUSALS[action]))
 
 
 def _note(note: str | None, errors: dict[str, str]) -> str:
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        errors["note"] = f"Use at most {MAX_NOTE} characters."
+        errors["note"] = _("Use at most %(limit)s characters.", limit=MAX_NOTE)
     return note
 
 
@@ -137,7 +143,7 @@ def reschedule(screening: Screening, actor: User, starts_at: datetime | None,
     note = _note(note, errors)
     new_start = None
     if starts_at is None:
-        errors["starts_at"] = "Enter the new date and time."
+        errors["starts_at"] = _("Enter the new date and time.")
     else:
         try:
             new_start = localtime.local_to_utc(starts_at, screening.timezone)
@@ -146,7 +152,7 @@ def reschedule(screening: Screening, actor: User, starts_at: datetime | None,
         else:
             # After a postponement the old date may be confirmed again; otherwise it must move.
             if new_start == screening.starts_at and screening.status != Status.POSTPONED:
-                errors["starts_at"] = "That is the current date: enter the new one."
+                errors["starts_at"] = _("That is the current date: enter the new one.")
     if errors:
         raise ValidationFailed(errors)
     old_start, old_status = screening.starts_at, screening.status
@@ -181,17 +187,18 @@ def relocate(screening: Screening, actor: User, *, venue_name: str, venue_addres
     note = _note(note, errors)
     name, address = (venue_name or "").strip(), (venue_address or "").strip()
     if not name:
-        errors["venue_name"] = "Enter the new venue."
+        errors["venue_name"] = _("Enter the new venue.")
     for field, value in (("venue_name", name), ("venue_address", address)):
         if len(value) > MAX_LENGTHS[field]:
-            errors[field] = f"Use at most {MAX_LENGTHS[field]} characters."
+            errors[field] = _("Use at most %(limit)s characters.", limit=MAX_LENGTHS[field])
     try:
         visibility = Visibility(visibility)
     except ValueError:
-        errors["visibility"] = "Choose who may see the address."
+        errors["visibility"] = _("Choose who may see the address.")
     old = screening.venue
     if not errors and (name, address, visibility) == (old.name, old.address, old.visibility):
-        errors["venue_name"] = "That is the current venue: enter where the screening moves to."
+        errors["venue_name"] = _("That is the current venue: enter where the screening moves "
+                                 "to.")
     if errors:
         raise ValidationFailed(errors)
     old_status = screening.status
@@ -224,7 +231,7 @@ def cancel(screening: Screening, actor: User, reason: CancelReason | str,
     try:
         reason = CancelReason(reason)
     except ValueError:
-        errors["reason"] = "Choose why the screening is cancelled."
+        errors["reason"] = _("Choose why the screening is cancelled.")
     if errors:
         raise ValidationFailed(errors)
     screening.cancel_reason, screening.cancel_note = reason, note or None
@@ -239,12 +246,14 @@ def mark_held(screening: Screening, actor: User, now: datetime | None = None,
     """Record that a published screening took place (its start must have passed)."""
     ensure_allowed(screening, actor, "held")
     if screening.starts_at > (now or utcnow()):
-        raise TransitionError("A screening can be marked as held only after it has started.")
+        raise TransitionError(_("A screening can be marked as held only after it has started."))
     if attendance is not None:
         if isinstance(attendance, bool) or not isinstance(attendance, int) \
                 or not 0 <= attendance <= MAX_ATTENDANCE:
+            # The limit grouped as the reader writes numbers ("1,000,000", "1 000 000").
+            limit = format_decimal(MAX_ATTENDANCE, locale=get_locale() or "en")
             raise ValidationFailed(
-                {"attendance": f"Enter a whole number from 0 to {MAX_ATTENDANCE:,}."}
+                {"attendance": _("Enter a whole number from 0 to %(limit)s.", limit=limit)}
             )
         screening.actual_attendance = attendance
         _transition(screening, actor, Status.HELD, "screening.held",

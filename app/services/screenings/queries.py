@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -46,7 +47,7 @@ def get_editable(screening_id: int, user: User) -> Screening:
         )
     )
     if screening is None or not permissions.can_edit_screening(screening, user):
-        raise NotFound("No such screening.")
+        raise NotFound(_("No such screening."))
     return screening
 
 
@@ -58,7 +59,7 @@ def get_public(screening_id: int) -> Screening:
         )
     )
     if screening is None:
-        raise NotFound("No such screening.")
+        raise NotFound(_("No such screening."))
     return screening
 
 

@@ -6,6 +6,7 @@ Functions flush; the caller commits.
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...extensions import db
@@ -78,21 +79,22 @@ def _resolve(data: ScreeningInput, actor: User) -> _Resolved:
     errors: dict[str, str] = {}
     for field, limit in MAX_LENGTHS.items():
         if len(getattr(data, field) or "") > limit:
-            errors[field] = f"Use at most {limit} characters."
-    for field, label in (("venue_name", "the venue"), ("purpose", "what the money is for")):
+            errors[field] = _("Use at most %(limit)s characters.", limit=limit)
+    for field, message in (("venue_name", _("Enter the venue.")),
+                           ("purpose", _("Enter what the money is for."))):
         if not (getattr(data, field) or "").strip():
-            errors[field] = f"Enter {label}."
+            errors[field] = message
 
     film = _by_slug(Film, data.film)
     if film is None:
-        errors["film"] = "Choose a film from the list."
+        errors["film"] = _("Choose a film from the list.")
     beneficiary = _by_slug(Beneficiary, data.beneficiary)
     if beneficiary is None:
-        errors["beneficiary"] = "Choose who the money is for."
+        errors["beneficiary"] = _("Choose who the money is for.")
     collective = _by_slug(Collective, data.collective)
     allowed = {c.id for c in permissions.collectives_for_new_screening(actor)}
     if collective is None or collective.id not in allowed:
-        errors["collective"] = "Choose one of your collectives."
+        errors["collective"] = _("Choose one of your collectives.")
 
     city = None
     try:
@@ -107,7 +109,7 @@ def _resolve(data: ScreeningInput, actor: User) -> _Resolved:
     try:
         visibility = Visibility(data.visibility)
     except ValueError:
-        errors["visibility"] = "Choose who may see the address."
+        errors["visibility"] = _("Choose who may see the address.")
         visibility = Visibility.CITY_ONLY
 
     starts_at = None
@@ -127,7 +129,7 @@ def _resolve(data: ScreeningInput, actor: User) -> _Resolved:
             try:
                 goal_minor = money.parse(data.goal_amount, goal_currency, data.locale)
                 if goal_minor == 0:
-                    errors["goal_amount"] = "A goal must be more than zero, or left empty."
+                    errors["goal_amount"] = _("A goal must be more than zero, or left empty.")
             except money.MoneyError as exc:
                 errors["goal_amount"] = str(exc)
 

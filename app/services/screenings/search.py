@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...extensions import db
@@ -55,7 +56,7 @@ def _positive_int(value: str, name: str, errors: dict[str, str]) -> int | None:
         return None
     if value.isascii() and value.isdigit() and len(value) <= 9 and int(value) > 0:
         return int(value)
-    errors[name] = "Use a positive whole number."
+    errors[name] = _("Use a positive whole number.")
     return None
 
 
@@ -88,14 +89,14 @@ def parse_filters(args: Mapping[str, str], *, allow_status: bool = False) -> Scr
     values = {name: (args.get(name) or "").strip() for name in ARGS}
     country = values["country"].upper()
     if country:
-        require_known(Country, Country.code, country, "country", "country with the code", errors)
-    for name, model, what in (("film", Film, "film"), ("collective", Collective, "collective"),
-                              ("beneficiary", Beneficiary, "beneficiary")):
+        require_known(Country, Country.code, country, "country", errors)
+    for name, model in (("film", Film), ("collective", Collective),
+                        ("beneficiary", Beneficiary)):
         if values[name]:
-            require_known(model, model.slug, values[name], name, what, errors)
+            require_known(model, model.slug, values[name], name, errors)
     city_id = _positive_int(values["city"], "city", errors)
     if city_id is not None and db.session.get(City, city_id) is None:
-        errors["city"] = "There is no such city."
+        errors["city"] = _("There is no such city.")
     status = None
     if values["status"]:
         allowed = Status if allow_status else PUBLIC_STATUSES
@@ -104,27 +105,28 @@ def parse_filters(args: Mapping[str, str], *, allow_status: bool = False) -> Scr
         except ValueError:
             status = None
         if status not in allowed:
-            errors["status"] = "Use one of: " + ", ".join(s.value for s in allowed) + "."
+            errors["status"] = _("Use one of: %(values)s.",
+                                 values=", ".join(s.value for s in allowed))
     date_from = iso_date(values["from"], "from", errors)
     date_to = iso_date(values["to"], "to", errors)
     if date_from and date_to and date_from > date_to:
-        errors["to"] = "The end date is before the start date."
+        errors["to"] = _("The end date is before the start date.")
     near_city_id = _positive_int(values["near"], "near", errors)
     radius = None
     if values["radius"]:
         radius = _positive_int(values["radius"], "radius", errors)
         if radius is not None and radius > MAX_RADIUS_KM:
-            errors["radius"] = f"Use at most {MAX_RADIUS_KM} km."
+            errors["radius"] = _("Use at most %(limit)s km.", limit=MAX_RADIUS_KM)
     near_ids: frozenset[int] = frozenset()
     if near_city_id is not None:
         center = db.session.get(City, near_city_id)
         if center is None:
-            errors["near"] = "There is no such city."
+            errors["near"] = _("There is no such city.")
         elif "radius" not in errors:
             radius = radius or DEFAULT_RADIUS_KM
             near_ids = cities_near(center, radius)
     elif values["radius"] and "radius" not in errors:
-        errors["near"] = "Choose the city to measure the distance from."
+        errors["near"] = _("Choose the city to measure the distance from.")
     if errors:
         raise ValidationFailed(errors)
     return ScreeningFilters(

@@ -6,6 +6,9 @@
 
   var MIN_CHARS = 2;
   var DELAY_MS = 200;
+  // Words in the page's language, from templates/_macros/scripts.html (beside the script).
+  var source = document.getElementById("messages-city");
+  var TEXT = source ? JSON.parse(source.textContent) : {};
 
   function hasOption(select, value) {
     for (var i = 0; i < select.options.length; i++) {
@@ -26,7 +29,7 @@
     list.id = listId;
     list.className = "combobox-list";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "Matching cities");
+    list.setAttribute("aria-label", TEXT.list);
     list.hidden = true;
 
     var status = document.createElement("div");
@@ -126,11 +129,10 @@
       input.removeAttribute("aria-activedescendant");
       if (items.length) {
         open();
-        announce(items.length + (items.length === 1 ? " city" : " cities") +
-                 " found. Use the up and down arrow keys to choose, Enter to select.");
+        announce(TEXT.found.replace("%(count)s", String(items.length)));
       } else {
         close();
-        announce("No city found. Check the spelling, or choose the country and keep the name.");
+        announce(TEXT.none);
       }
     }
 

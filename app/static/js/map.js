@@ -13,15 +13,19 @@
   var status = document.getElementById("map-status");
   var discover = document.getElementById("discover");
   var settings = container.dataset;
-  var STATUS_TEXT = {
-    cancelled: "Cancelled",
-    postponed: "Postponed: new date to be announced",
-    relocated: "Moved to a new venue",
-    held: "Took place"
-  };
+  // Words in the page's language, from templates/_macros/scripts.html (always beside the map).
+  var source = document.getElementById("messages-map");
+  var TEXT = source ? JSON.parse(source.textContent) : {};
+  function text(key, values) {
+    return (TEXT[key] || key).replace(/%\((\w+)\)s/g, function (all, name) {
+      return values && name in values ? String(values[name]) : all;
+    });
+  }
+  var STATUSES = ["cancelled", "postponed", "relocated", "held"];
+  var LANGUAGE = document.documentElement.lang || "en";
 
-  function say(text) {
-    status.textContent = text;
+  function say(message) {
+    status.textContent = message;
   }
 
   // Only a path on this site may become a link (no javascript:, no other host).
@@ -29,20 +33,21 @@
     return typeof url === "string" && /^\/(?![\/\\])/.test(url) ? url : null;
   }
 
-  // The wall-clock time in the screening's city, as the list shows it ("Thu 17 Dec 2026,
-  // 21:30"): starts_at carries the local time and offset, so it is read, not converted.
-  var DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                "Dec"];
+  // The wall-clock time in the screening's city, in the page's language ("Thu, 17 Dec 2026,
+  // 21:30"): starts_at carries the local time and offset, so its figures are read, not
+  // converted, and formatted as if in UTC (so the browser's own zone plays no part).
+  var FORMAT = new Intl.DateTimeFormat(LANGUAGE, {
+    weekday: "short", day: "numeric", month: "short", year: "numeric",
+    hour: "2-digit", minute: "2-digit", timeZone: "UTC"
+  });
   function localTime(props) {
-    var text = String(props.starts_at || "");
-    var parts = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(text);
+    var when = String(props.starts_at || "");
+    var parts = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(when);
     if (!parts) {
-      return text;
+      return when;
     }
-    var day = new Date(Date.UTC(+parts[1], parts[2] - 1, +parts[3]));
-    return DAYS[day.getUTCDay()] + " " + parts[3] + " " + MONTHS[parts[2] - 1] + " " +
-      parts[1] + ", " + parts[4] + ":" + parts[5] + " local time";
+    var moment = new Date(Date.UTC(+parts[1], parts[2] - 1, +parts[3], +parts[4], +parts[5]));
+    return text("local_time", { time: FORMAT.format(moment) });
   }
 
   function line(parent, className, text) {
@@ -62,7 +67,7 @@
     if (path) {
       title.href = path;
     }
-    title.textContent = props.title || "Screening";
+    title.textContent = props.title || text("untitled");
     heading.appendChild(title);
     line(box, "map-popup-when", localTime(props));
     var where = [props.city, props.country_code].filter(Boolean).join(", ");
@@ -73,8 +78,8 @@
     if (props.film) {
       line(box, "map-popup-film", props.film);
     }
-    if (STATUS_TEXT[props.status]) {
-      line(box, "map-popup-status", STATUS_TEXT[props.status]);
+    if (STATUSES.indexOf(props.status) >= 0) {
+      line(box, "map-popup-status", text(props.status));
     }
     return box;
   }
@@ -113,7 +118,7 @@
   // For people poking at the page, and for the browser test.
   window.screeningMap = { map: map, cluster: cluster };
 
-  say("Loading the map…");
+  say(text("loading"));
   fetch(settings.geojson, { credentials: "same-origin",
                             headers: { Accept: "application/geo+json" } })
     .then(function (response) {
@@ -130,15 +135,15 @@
         map.fitBounds(bounds, { padding: [40, 40], maxZoom: 11, animate: false });
       }
       cluster.addLayers(pins);
-      var count = pins.length === 1 ? "1 screening" : pins.length + " screenings";
-      say(pins.length ? count + " on the map." : "No screenings to show on the map.");
+      var count = pins.length.toLocaleString(LANGUAGE);
+      say(pins.length ? text("count", { count: count }) : text("none"));
       if (collection.truncated) {
-        say("The map shows the first " + count + "; narrow the filters to see the rest.");
+        say(text("truncated", { count: count }));
       }
       container.dataset.loaded = String(pins.length);
     })
     .catch(function () {
-      say("The map could not load its pins; the list has every screening.");
+      say(text("failed"));
       container.dataset.loaded = "error";
     });
 }());
