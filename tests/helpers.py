@@ -10,5 +10,6 @@ def page(response) -> str:
 
 
 def visible_text(response) -> str:
-    """The page as a reader sees it: tags dropped, whitespace collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", page(response)).split())
+    """The page as a reader sees it: scripts and tags dropped, whitespace collapsed."""
+    shown = re.sub(r"<(script|style)\b.*?</\1>", " ", page(response), flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", shown).split())
