@@ -1,4 +1,5 @@
-"""Template filters and globals: local times, money, privacy-aware venue text."""
+"""Template filters and globals: local times, money, privacy-aware venue text, texts in the
+reader's language."""
 
 from datetime import datetime
 
@@ -13,7 +14,7 @@ from flask_wtf.csrf import generate_csrf
 
 from .locales import LazyLabels
 from .models import Status, Visibility
-from .services import localtime, money, permissions, privacy
+from .services import content_languages, localtime, money, permissions, privacy
 
 STATUS_LABELS = LazyLabels({
     Status.DRAFT: _l("Draft"),
@@ -104,6 +105,9 @@ def install(app: Flask) -> None:
     app.add_template_filter(language_name, "language_name")
     app.add_template_global(format_money, "format_money")
     app.add_template_global(format_percent, "format_percent")
+    # public/_languages.html: a description or synopsis for the reader, and the languages shown.
+    app.add_template_global(content_languages.content_text, "content_text")
+    app.add_template_global(content_languages.showing_line, "showing_line")
     app.add_template_global(STATUS_LABELS, "STATUS_LABELS")
     app.add_template_global(VISIBILITY_LABELS, "VISIBILITY_LABELS")
     app.add_template_global(Status, "Status")

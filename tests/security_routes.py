@@ -533,6 +533,16 @@ ROUTES: dict[str, Route] = {
     "coordination.import_rate_file": Route(
         post=row(LOGIN, 403, 403, 403, RATES_PAGE, RATES_PAGE),
         data=lambda _w: {"token": "NoSuchUpload-0123456789ab"}),
+    # Films and their synopses in several languages: coordinators only ("manage films").
+    "coordination.films": Route(get=COORDINATORS),
+    "coordination.film_texts": Route(
+        get=COORDINATORS,
+        post=row(LOGIN, 403, 403, 403, Redirect("/coordination/films"),
+                 Redirect("/coordination/films")),
+        values={"slug": lambda _w: "part-one"},
+        data=lambda _w: {"synopsis": "Ordinary people organise.", "texts-0-language": "it",
+                         "texts-0-text": "Gente comune si organizza."},
+    ),
     # Bulk import of past screenings: coordinators only.
     "coordination.import_page": Route(get=COORDINATORS),
     "coordination.upload_import": Route(post=row(LOGIN, 403, 403, 403, 422, 422),

@@ -23,7 +23,8 @@ from tests.test_query_counts import counted_queries
 LIST = f"{API}/screenings"
 SECRET = "Secret Street 1, Helsinki"
 ITEM_KEYS = {"id", "url", "title", "film", "collectives", "city", "starts_at", "timezone",
-             "status", "venue", "fundraiser"}
+             "status", "language", "subtitles", "description", "descriptions", "venue",
+             "fundraiser"}
 
 
 def item_url(screening) -> str:
@@ -60,6 +61,8 @@ def test_the_item_shape(client, world):  # noqa: F811
     assert item["city"] == {"name": "Helsinki", "country_code": "FI", "lat": 60.16952,
                             "lon": 24.93545}
     assert item["timezone"] == "Europe/Helsinki" and item["status"] == "published"
+    assert (item["language"], item["subtitles"], item["descriptions"]) == (None, None, {})
+    assert item["description"] == world.screening_a.description
     local = datetime.fromisoformat(item["starts_at"])
     assert (local.hour, local.minute) == (19, 0) and local.utcoffset() is not None
     assert local.astimezone(UTC) == world.screening_a.starts_at

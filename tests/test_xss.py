@@ -1,7 +1,9 @@
 """Stored and reflected script payloads come back escaped on every page that shows them.
 
 Each payload goes through the forms a person uses into every free-text field: the screening
-(title, description, venue name and address, spoken language, subtitles, fundraiser purpose),
+(title, description and a description in another language, venue name and address, fundraiser
+purpose; the spoken language and subtitles are chosen from a list, so a payload there is
+refused, and one stored before that, as free text, is shown escaped),
 its lifecycle notes (postpone, new date, move with the new venue, cancel), a contribution
 (note, transfer reference, and the reason for a correction), an incident description and a
 display name (chosen when accepting an invitation). Then every page that shows them, public
@@ -89,17 +91,28 @@ def test_stored_payloads_come_back_escaped_everywhere(app, people, outbox, paylo
     p = payload
 
     # The screening, with the payload in every free-text field of the form.
-    response = organiser.post("/organiser/screenings/new", data={
+    form = {
         "film": "part-one", "collective": "collective-a", "title": p, "city": "Helsinki",
         "country": "FI", "venue_name": p, "venue_address": p, "visibility": "public",
-        "starts_at": later(30), "language": p, "subtitles": p, "description": p,
+        "starts_at": later(30), "language": "uk", "subtitles": "en", "description": p,
+        "texts-0-language": "it", "texts-0-text": p,
         "beneficiary": "solidarity-collectives", "purpose": p, "goal_amount": "",
         "goal_currency": "EUR",
-    })
+    }
+    # Languages come from a list: a payload is refused (and shown back escaped).
+    response = organiser.post("/organiser/screenings/new",
+                              data={**form, "language": p, "subtitles": p})
+    assert_escaped(response, p, "the form refusing a payload as a language", status=422)
+    assert db.session.scalar(select(Screening)) is None
+    response = organiser.post("/organiser/screenings/new", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)
     screening = db.session.scalar(select(Screening))
     page = f"/organiser/screenings/{screening.id}"
     assert (screening.title, screening.description, screening.venue.address) == (p, p, p)
+    assert [(t.language, t.description) for t in screening.texts] == [("it", p)]
+    # Free text stored before languages were codes: shown as it was, escaped.
+    screening.language = screening.subtitles = p
+    db.session.commit()
 
     response = organiser.post(f"{page}/contributions/new", data={
         "amount": "12.00", "currency": "EUR",
@@ -122,14 +135,21 @@ def test_stored_payloads_come_back_escaped_everywhere(app, people, outbox, paylo
     for url in ("/organiser/", page, f"{page}/edit",
                 f"{page}/contributions/{contribution.id}/edit"):
         assert_escaped(organiser.get(url), p, f"organiser {url}")
+    # The edit form offers the stored free-text language, escaped, as the chosen option.
+    assert f'<option selected value="{escape(p)}">{escape(p)}</option>' in organiser.get(
+        f"{page}/edit").get_data(as_text=True)
     assert_escaped(coordinator.get("/coordination/"), p, "the approval queue")
     assert_escaped(coordinator.get("/coordination/audit"), p, "the audit log")
 
     assert coordinator.post(f"/coordination/screenings/{screening.id}/publish").status_code == 302
     public = app.test_client()
     assert_escaped(public.get("/"), p, "the public list")
-    assert_escaped(public.get(f"/screenings/{screening.id}", follow_redirects=True), p,
-                   "the public screening page")
+    response = public.get(f"/screenings/{screening.id}", follow_redirects=True)
+    assert_escaped(response, p, "the public screening page")
+    # The description in Italian and the old free-text languages, each escaped.
+    text = response.get_data(as_text=True)
+    assert f'<div class="description" lang="it" dir="ltr">{escape(p)}</div>' in text
+    assert f"Shown in {escape(p)} with {escape(p)} subtitles" in text
 
     # Lifecycle notes and the new venue.
     for action, data in (

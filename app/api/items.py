@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ..models import Contribution, ExchangeRate, Screening, User, utcnow
-from ..services import ledger, localtime, money, permissions, privacy
+from ..services import content_languages, ledger, localtime, money, permissions, privacy
 from ..services.screenings import urls
 
 
@@ -92,9 +92,11 @@ class Viewer:
 
 
 def screening(item: Screening, viewer: Viewer, raised: dict[int, tuple[int, int]],
-              base_currency: str, now: datetime) -> dict:
+              base_currency: str, now: datetime,
+              descriptions: dict[int, dict[str, str]] | None = None) -> dict:
     """A screening as the API shows it to this viewer; `raised` from
-    ledger.raised_by_fundraiser (one query for a whole page)."""
+    ledger.raised_by_fundraiser and `descriptions` from
+    content_languages.descriptions_by_screening (one query each for a whole page)."""
     fundraiser, venue, city = item.fundraiser, item.venue, item.city
     shows_raised = fundraiser.totals_public or viewer.may_edit(item)
     sees_address = viewer.sees_address(item, now)
@@ -110,6 +112,12 @@ def screening(item: Screening, viewer: Viewer, raised: dict[int, tuple[int, int]
         "starts_at": localtime.to_local(item.starts_at, item.timezone).isoformat(),
         "timezone": item.timezone,
         "status": item.status.value,
+        # Codes ("uk"); a value typed before codes were required comes back as it was.
+        "language": item.language,
+        "subtitles": item.subtitles,
+        # The hosts' own text, and the same in other languages by code.
+        "description": item.description or "",
+        "descriptions": (descriptions or {}).get(item.id, {}),
         # The name can give the place away too: both null where the address is hidden.
         "venue": {"name": venue.name if sees_address else None,
                   "address": venue.address if sees_address else None,
@@ -131,4 +139,5 @@ def screenings(rows: list[Screening], viewer: Viewer, now: datetime | None = Non
     visible = [s.fundraiser.id for s in rows if s.fundraiser.totals_public or viewer.may_edit(s)]
     raised = ledger.raised_by_fundraiser(visible)
     base = ledger.base_currency()
-    return [screening(row, viewer, raised, base, now) for row in rows]
+    descriptions = content_languages.descriptions_by_screening(row.id for row in rows)
+    return [screening(row, viewer, raised, base, now, descriptions) for row in rows]

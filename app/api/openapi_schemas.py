@@ -137,6 +137,19 @@ def _screening_schemas(amount: dict) -> dict[str, dict]:
             "timezone": {"type": "string", "examples": ["Europe/Kyiv"],
                          "description": "The city's IANA time zone."},
             "status": {"enum": [s.value for s in Status]},
+            "language": nullable({**STRING, "examples": ["uk"],
+                                  "description": "The spoken language's BCP 47 code (a "
+                                                 "value typed before codes were required "
+                                                 "comes back as it was)."}),
+            "subtitles": nullable({**STRING, "examples": ["en"],
+                                   "description": "The subtitles' language code, as "
+                                                  "`language`."}),
+            "description": {**STRING, "description": "The hosts' own text (its language is "
+                                                     "not recorded)."},
+            "descriptions": {"type": "object", "additionalProperties": STRING,
+                             "examples": [{"uk": "...", "it": "..."}],
+                             "description": "The description in other languages, by BCP 47 "
+                                            "code."},
             "venue": obj({
                 "name": nullable(STRING),
                 "address": nullable(STRING),

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from ..services.content_languages import MAX_TEXT_LENGTH, MAX_TEXTS
 from ..services.screenings import MAX_LENGTHS, MAX_NOTE
 from .bodies import DecimalString, Strict
 from .errors import ApiError
@@ -16,6 +17,16 @@ Visibility = Literal["public", "city_only", "on_request"]
 LOCAL_TIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$")
 SlugString = Annotated[str, Field(max_length=100, examples=["part-one"])]
+# {code: text}; the service checks the codes, lengths and count (a 422 names "descriptions.uk").
+Descriptions = Annotated[dict[str, str], Field(
+    description=f"The description in other languages by BCP 47 code ({{\"uk\": \"...\"}}): "
+                f"at most {MAX_TEXTS} languages of {MAX_TEXT_LENGTH} characters each. It "
+                "replaces the stored set: a language left out, or with an empty text, is "
+                "removed.",
+    examples=[{"it": "Proiezione e incontro con i volontari.",
+               "fr": "Projection et rencontre avec les bénévoles."}])]
+LANGUAGE = ("A language code such as uk or pt-BR, or a language's name in English "
+            "(\"Ukrainian\"); stored as the code.")
 
 
 class CityIn(BaseModel):
@@ -89,8 +100,10 @@ class ScreeningIn(BaseModel):
     starts_at: str = Field(max_length=40, examples=["2026-12-05T19:30"])
     title: str | None = Field(None, max_length=MAX_LENGTHS["title"])
     description: str | None = Field(None, max_length=MAX_LENGTHS["description"])
-    language: str | None = Field(None, max_length=MAX_LENGTHS["language"])
-    subtitles: str | None = Field(None, max_length=MAX_LENGTHS["subtitles"])
+    language: str | None = Field(None, max_length=MAX_LENGTHS["language"], description=LANGUAGE)
+    subtitles: str | None = Field(None, max_length=MAX_LENGTHS["subtitles"],
+                                  description=LANGUAGE)
+    descriptions: Descriptions | None = None
     fundraiser: FundraiserIn
 
 
@@ -106,8 +119,10 @@ class ScreeningPatch(BaseModel):
     starts_at: str | None = Field(None, max_length=40, examples=["2026-12-05T19:30"])
     title: str | None = Field(None, max_length=MAX_LENGTHS["title"])
     description: str | None = Field(None, max_length=MAX_LENGTHS["description"])
-    language: str | None = Field(None, max_length=MAX_LENGTHS["language"])
-    subtitles: str | None = Field(None, max_length=MAX_LENGTHS["subtitles"])
+    language: str | None = Field(None, max_length=MAX_LENGTHS["language"], description=LANGUAGE)
+    subtitles: str | None = Field(None, max_length=MAX_LENGTHS["subtitles"],
+                                  description=LANGUAGE)
+    descriptions: Descriptions | None = None
     fundraiser: FundraiserPatch | None = None
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import Screening, User, utcnow
-from ..services import screenings
+from ..services import content_languages, screenings
 from ..services.errors import NotFound, ValidationFailed
 from . import items, screening_args
 from .auth import caller, require_user
@@ -131,6 +131,23 @@ def _input_from_body(body: ScreeningIn) -> screenings.ScreeningInput:
     return data
 
 
+def save_descriptions(item: Screening, sent: dict[str, str] | None) -> None:
+    """Replace the descriptions in other languages when the body sent them; a refusal names
+    the language at fault ("descriptions.xx"), as the body spelt it."""
+    if sent is None:
+        return
+    rows = list(sent.items())
+    try:
+        content_languages.set_screening_texts(item, rows, "descriptions")
+    except ValidationFailed as exc:
+        fields: dict[str, str] = {}
+        for name, message in exc.fields.items():
+            index = name.split("-")[1] if name.count("-") == 2 else ""
+            path = f"descriptions.{rows[int(index)][0]}" if index.isdigit() else name
+            fields.setdefault(path, message)
+        raise ValidationFailed(fields) from None
+
+
 def _refused(exc: ValidationFailed, data: screenings.ScreeningInput) -> ApiError:
     return ApiError(422, "validation_failed", "Some fields are not acceptable; see fields.",
                     body_fields(exc.fields, by_geonames=data.geonames_id is not None))
@@ -141,9 +158,11 @@ def _refused(exc: ValidationFailed, data: screenings.ScreeningInput) -> ApiError
 def create_screening():
     """Register a draft; 201 with the item and its Location."""
     user = require_user()
-    data = _input_from_body(parse_body(ScreeningIn))
+    body = parse_body(ScreeningIn)
+    data = _input_from_body(body)
     try:
         item = screenings.create(data, user)
+        save_descriptions(item, body.descriptions)
     except ValidationFailed as exc:
         db.session.rollback()
         raise _refused(exc, data) from None
@@ -222,9 +241,11 @@ def update_screening(screening_id: int):
     item = screenings.get_editable(screening_id, user)
     check_version(item)
     viewer = items.Viewer.of(user)
-    data = merge(item, parse_body(ScreeningPatch), viewer)
+    body = parse_body(ScreeningPatch)
+    data = merge(item, body, viewer)
     try:
         screenings.update(item, data, user)
+        save_descriptions(item, body.descriptions)
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()

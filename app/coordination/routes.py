@@ -9,7 +9,15 @@ from ..extensions import db
 from ..organiser.forms import ActionForm
 from ..services import ledger, screenings
 from ..services.errors import TransitionError
-from . import audit_log, exports, imports, incidents, money, rates  # noqa: F401  (registers their routes)
+from . import (  # noqa: F401  (registers their routes)
+    audit_log,
+    exports,
+    films,
+    imports,
+    incidents,
+    money,
+    rates,
+)
 from .blueprint import bp
 
 __all__ = ["bp"]

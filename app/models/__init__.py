@@ -4,6 +4,7 @@ from .account import ApiToken, Invitation, PasswordReset, RecoveryCode
 from .base import utcnow
 from .catalogue import Beneficiary, Film
 from .collective import Collective, Membership, MembershipRole
+from .content import FilmText, ScreeningText
 from .ledger import LedgerDay
 from .money import Channel, Contribution, ContributionState, ExchangeRate, Fundraiser
 from .ops import IdempotencyKey, ImportJob, ImportStatus, Revision
@@ -35,6 +36,7 @@ __all__ = [
     "Country",
     "ExchangeRate",
     "Film",
+    "FilmText",
     "Fundraiser",
     "IdempotencyKey",
     "ImportJob",
@@ -51,6 +53,7 @@ __all__ = [
     "Role",
     "Screening",
     "ScreeningChange",
+    "ScreeningText",
     "Status",
     "User",
     "Venue",

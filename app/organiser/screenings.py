@@ -35,6 +35,7 @@ from .forms import (
     ScreeningForm,
     options,
 )
+from .text_forms import fill_texts, save_texts
 
 
 def _fill_choices(form: ScreeningForm) -> None:
@@ -119,6 +120,7 @@ def new_screening():
     if form.validate_on_submit():
         try:
             screening = screenings.create(_input_from(form), current_user)
+            save_texts(form, screening)  # same transaction: all of it or nothing
         except ValidationFailed as exc:
             db.session.rollback()
             show_field_errors(form, exc)
@@ -143,6 +145,7 @@ def edit_screening(screening_id: int):
     if request.method == "GET":
         form = ScreeningForm(obj=screenings.input_from(item, str(get_locale())),
                              version=item.version_id)
+        fill_texts(form, item.texts)
     else:
         form = ScreeningForm()
     _fill_choices(form)
@@ -152,6 +155,7 @@ def edit_screening(screening_id: int):
             return redirect(url_for("organiser.screening", screening_id=item.id))
         try:
             screenings.update(item, _input_from(form), current_user)
+            save_texts(form, item)
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()

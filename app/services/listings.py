@@ -63,6 +63,8 @@ def subject(kind: str, slug: str) -> Collective | Film | Beneficiary:
         query = select(model).where(model.slug == slug)
         if model is Collective:
             query = query.options(selectinload(Collective.home_city).selectinload(City.country))
+        elif model is Film:
+            query = query.options(selectinload(Film.texts))  # synopses in other languages
         found = db.session.scalar(query)
     if found is None:
         raise NotFound(str(NOT_FOUND[kind]))

@@ -79,6 +79,8 @@ PAGES = [
     PageType("rates", "coordinator", "/coordination/rates"),
     PageType("import", "coordinator", "/coordination/import"),
     PageType("audit-log", "coordinator", "/coordination/audit"),
+    PageType("films", "coordinator", "/coordination/films"),
+    PageType("film-texts", "coordinator", "/coordination/films/part-one/texts"),
 ]
 WIDTHS = {"phone": PHONE, "desktop": DESKTOP}
 

@@ -15,6 +15,7 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from ...models import Visibility
 from ...services.screenings import MAX_LENGTHS
+from ..text_forms import ScreeningLanguagesMixin
 
 CURRENCY_FORMAT = Regexp(r"^[A-Za-z]{3}$",
                          message=_l("Use a three-letter currency code, e.g. EUR."))
@@ -29,8 +30,10 @@ def _length(field: str) -> Length:
     return Length(max=MAX_LENGTHS[field])
 
 
-class ScreeningForm(FlaskForm):
-    """Register or edit a screening and its fundraiser; choices are filled by the route."""
+class ScreeningForm(ScreeningLanguagesMixin, FlaskForm):
+    """Register or edit a screening and its fundraiser; choices are filled by the route. The
+    spoken and subtitle languages (selects of codes) and the descriptions in other languages
+    come from ScreeningLanguagesMixin."""
 
     film = SelectField(_l("Film"), validators=[InputRequired()], validate_choice=False)
     collective = SelectField(_l("Host collective"), validators=[InputRequired()],
@@ -57,8 +60,6 @@ class ScreeningForm(FlaskForm):
         _l("Starts (local time in the city)"), format="%Y-%m-%dT%H:%M",
         validators=[InputRequired(message=_l("Enter the date and time."))],
     )
-    language = StringField(_l("Spoken language"), validators=[Optional(), _length("language")])
-    subtitles = StringField(_l("Subtitles"), validators=[Optional(), _length("subtitles")])
     description = TextAreaField(_l("Description"), validators=[Optional(), _length("description")])
     beneficiary = SelectField(_l("Money goes to"), validators=[InputRequired()],
                               validate_choice=False)

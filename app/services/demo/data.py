@@ -32,6 +32,28 @@ FILMS = [
     ),
 ]
 
+# The films' synopses in Ukrainian and Italian, beside the English ones above (by film slug).
+FILM_SYNOPSES = {
+    "those-who-stay-resistance": {
+        "uk": "Звичайні люди організовуються, щоб протистояти вторгненню: сусіди, які в перші "
+              "місяці війни стали медиками, водіями, кухарями та волонтерами.",
+        "it": "Gente comune si organizza per resistere all'invasione: vicini di casa diventati "
+              "medici, autisti, cuochi e volontari nei primi mesi della guerra.",
+    },
+    "those-who-stay-behind-the-front": {
+        "uk": "Громадська самоорганізація: низові мережі, що дають прихисток переселенцям "
+              "та постачають їжу й ліки селам поблизу фронту.",
+        "it": "L'auto-organizzazione civile: reti dal basso che accolgono gli sfollati e "
+              "riforniscono di cibo e medicine i villaggi vicini al fronte.",
+    },
+    "those-who-stay-organised-labour": {
+        "uk": "Політичні та профспілкові активісти захищають права працівників удома, поки "
+              "багато їхніх членів служать на фронті.",
+        "it": "Attivisti politici e sindacali difendono i diritti dei lavoratori in patria "
+              "mentre molti dei loro iscritti servono al fronte.",
+    },
+}
+
 BENEFICIARIES = [
     dict(slug="solidarity-collectives", name="Solidarity Collectives",
          description="An antiauthoritarian volunteer network: tourniquets, medical kits, "
@@ -257,3 +279,20 @@ CANCEL_NOTE = ("The venue received threatening calls and withdrew; "
                "looking for a new place with the collective.")
 # Hours before the start at which the Berlin venue address becomes public.
 RELEASE_HOURS = {"Organised: Berlin": 3}
+
+# Descriptions in Ukrainian and Italian of a couple of upcoming screenings (by title), beside
+# the hosts' own text.
+SCREENING_DESCRIPTIONS = {
+    "Organised: Kyiv premiere": {
+        "uk": "Прем'єра третьої частини в Києві, потім розмова з профспілковими волонтерами "
+              "та збір коштів.",
+        "it": "La prima della terza parte a Kyiv, seguita da un incontro con i volontari "
+              "sindacali e da una raccolta fondi.",
+    },
+    "Organised: Bologna": {
+        "uk": "Показ третьої частини в Болоньї, потім обговорення та збір коштів на медичні "
+              "аптечки.",
+        "it": "Proiezione della terza parte al circolo, seguita da un dibattito e da una "
+              "raccolta fondi per kit medici.",
+    },
+}

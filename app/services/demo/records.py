@@ -24,7 +24,7 @@ from ...models import (
     User,
     utcnow,
 )
-from .. import audit, cities, ledger, localtime, screenings, users
+from .. import audit, cities, content_languages, ledger, localtime, screenings, users
 from . import data
 
 
@@ -66,8 +66,11 @@ def ensure_catalogue(tally: Tally, places: Places) -> None:
     """The trilogy, the beneficiaries and the host collectives with their home cities."""
     for film in data.FILMS:
         values = {k: v for k, v in film.items() if k != "slug"}
-        _get_or_add(Film, tally, "films", {"slug": film["slug"]},
-                    screening_condition=data.CONDITION, **values)
+        row = _get_or_add(Film, tally, "films", {"slug": film["slug"]},
+                          screening_condition=data.CONDITION, **values)
+        synopses = data.FILM_SYNOPSES.get(film["slug"])
+        if synopses and not row.texts:  # never undo a coordinator's edits on a rerun
+            content_languages.set_film_texts(row, list(synopses.items()))
     for beneficiary in data.BENEFICIARIES:
         values = {k: v for k, v in beneficiary.items() if k != "slug"}
         _get_or_add(Beneficiary, tally, "beneficiaries", {"slug": beneficiary["slug"]}, **values)
@@ -187,6 +190,9 @@ def ensure_screenings(tally: Tally, accounts: dict[str, User], places: Places) -
         if screening is None:
             screening = screenings.create(_input(spec, film, city, today), actor)
             _move_to(screening, spec, actor, coordinator)
+        descriptions = data.SCREENING_DESCRIPTIONS.get(spec.title)
+        if descriptions and not screening.texts:
+            content_languages.set_screening_texts(screening, list(descriptions.items()))
         for entry in spec.money:
             _ensure_contribution(tally, screening, entry, spec.country, actor, coordinator)
 

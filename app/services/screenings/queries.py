@@ -44,6 +44,7 @@ def get_editable(screening_id: int, user: User) -> Screening:
             # The organiser page lists the venue history with the old addresses.
             selectinload(Screening.changes).selectinload(ScreeningChange.from_venue),
             selectinload(Screening.changes).selectinload(ScreeningChange.to_venue),
+            selectinload(Screening.texts),  # the edit form's descriptions in other languages
         )
     )
     if screening is None or not permissions.can_edit_screening(screening, user):
@@ -56,7 +57,7 @@ def get_public(screening_id: int) -> Screening:
     screening = db.session.scalar(
         _with_everything(select(Screening)).where(
             Screening.id == screening_id, Screening.status.in_(PUBLIC_STATUSES)
-        )
+        ).options(selectinload(Screening.texts))  # its page shows the other languages' texts
     )
     if screening is None:
         raise NotFound(_("No such screening."))

@@ -24,7 +24,7 @@ from ...models import (
     Visibility,
     utcnow,
 )
-from .. import audit, cities, ledger, localtime, money, permissions
+from .. import audit, cities, content_languages, ledger, localtime, money, permissions
 from ..errors import ValidationFailed
 
 # Limits shared by forms and the service, so every entry point refuses the same input.
@@ -68,14 +68,18 @@ class _Resolved:
     starts_at: datetime
     goal_minor: int | None
     goal_currency: str | None
+    language: str | None  # canonical codes ("uk"), None when not stated
+    subtitles: str | None
 
 
 def _by_slug(model, slug: str):
     return db.session.scalar(select(model).where(model.slug == (slug or "").strip()))
 
 
-def _resolve(data: ScreeningInput, actor: User) -> _Resolved:
-    """Check every field against the rules and the database; all problems at once."""
+def _resolve(data: ScreeningInput, actor: User, stored: Screening | None = None) -> _Resolved:
+    """Check every field against the rules and the database; all problems at once. `stored`:
+    the screening being edited, whose languages typed before codes were required stay as they
+    are while unchanged (an edit of another field must not fail on them)."""
     errors: dict[str, str] = {}
     for field, limit in MAX_LENGTHS.items():
         if len(getattr(data, field) or "") > limit:
@@ -112,6 +116,17 @@ def _resolve(data: ScreeningInput, actor: User) -> _Resolved:
         errors["visibility"] = _("Choose who may see the address.")
         visibility = Visibility.CITY_ONLY
 
+    # Codes or names ("Ukrainian", "ucraino"), stored as canonical codes ("uk").
+    codes: dict[str, str | None] = {}
+    for field in ("language", "subtitles"):
+        typed = (getattr(data, field) or "").strip()
+        codes[field] = content_languages.code_for(typed, data.locale) if typed else None
+        if codes[field] is None and typed and stored is not None \
+                and typed == getattr(stored, field):
+            codes[field] = typed
+        elif codes[field] is None and typed and field not in errors:
+            errors[field] = _("Unknown language: use a code such as uk, it or pt-BR.")
+
     starts_at = None
     if city is not None:
         try:
@@ -136,7 +151,7 @@ def _resolve(data: ScreeningInput, actor: User) -> _Resolved:
     if errors:
         raise ValidationFailed(errors)
     return _Resolved(film, collective, city, beneficiary, visibility, starts_at,
-                     goal_minor, goal_currency)
+                     goal_minor, goal_currency, codes["language"], codes["subtitles"])
 
 
 def _snapshot(screening: Screening) -> dict:
@@ -160,8 +175,8 @@ def create(data: ScreeningInput, actor: User) -> Screening:
     screening = Screening(
         film=r.film, city=r.city, venue=venue, starts_at=r.starts_at, timezone=r.city.timezone,
         status=Status.DRAFT, title=data.title.strip() or None, description=data.description.strip(),
-        language=data.language.strip() or None, subtitles=data.subtitles.strip() or None,
-        created_by_id=actor.id, collectives=[r.collective],
+        language=r.language, subtitles=r.subtitles, created_by_id=actor.id,
+        collectives=[r.collective],
     )
     screening.fundraiser = Fundraiser(
         beneficiary=r.beneficiary, purpose=data.purpose.strip(),
@@ -175,7 +190,7 @@ def create(data: ScreeningInput, actor: User) -> Screening:
 
 def update(screening: Screening, data: ScreeningInput, actor: User) -> Screening:
     """Change a screening and its fundraiser from the same input as create()."""
-    r = _resolve(data, actor)
+    r = _resolve(data, actor, screening)
     before = _snapshot(screening)
     old_start, old_city_id = screening.starts_at, screening.city_id
     # The ledger's sums carry the film, city and beneficiary they are counted under.
@@ -186,8 +201,7 @@ def update(screening: Screening, data: ScreeningInput, actor: User) -> Screening
         screening.starts_at, screening.timezone = r.starts_at, r.city.timezone
         screening.title = data.title.strip() or None
         screening.description = data.description.strip()
-        screening.language = data.language.strip() or None
-        screening.subtitles = data.subtitles.strip() or None
+        screening.language, screening.subtitles = r.language, r.subtitles
         if r.collective not in screening.collectives:
             screening.collectives = [r.collective]
         venue = screening.venue
