@@ -94,8 +94,14 @@ def run(content: bytes, actor, filename="past.csv", dry_run=False):
 
 
 def reasons(report, row: int) -> dict[str, str]:
+    """The row's reasons by column, as an English reader sees them."""
     entry = next(r for r in report.rows if r["row"] == row)
-    return dict(entry["reasons"])
+    return {column: str(message) for column, message in entry["reasons"]}
+
+
+def problems(report) -> list[str]:
+    """Why the file was refused, as an English reader sees it."""
+    return [str(problem) for problem in report.problems]
 
 
 def test_a_good_file_creates_held_screenings_with_fundraiser_money_and_audit(coordinator):
@@ -267,7 +273,7 @@ def test_files_that_cannot_be_read_are_refused_with_a_clear_message(coordinator,
                                                                     fragment):
     report = run(content, coordinator)
     assert report.refused and not report.written and not report.rows
-    assert any(fragment in problem for problem in report.problems), report.problems
+    assert any(fragment in problem for problem in problems(report)), problems(report)
     assert count(Screening) == 0
 
 
@@ -277,10 +283,10 @@ def test_limits_on_rows_size_and_kind_of_file(coordinator, monkeypatch):
     monkeypatch.setattr(reading, "MAX_ROWS", 3)
     report = run(csv_bytes([good(date=f"2025-01-{day:02d}") for day in range(1, 5)]),
                  coordinator)
-    assert report.problems == ["The file has more than 3 rows: split it."]
+    assert problems(report) == ["The file has more than 3 rows: split it."]
     monkeypatch.setattr(reading, "MAX_BYTES", 100)
-    assert "larger than" in run(csv_bytes([good()]), coordinator).problems[0]
-    assert ".csv or .xlsx" in run(b"a,b", coordinator, filename="past.xls").problems[0]
+    assert "larger than" in problems(run(csv_bytes([good()]), coordinator))[0]
+    assert ".csv or .xlsx" in problems(run(b"a,b", coordinator, filename="past.xls"))[0]
     assert count(Screening) == 0
 
 

@@ -54,7 +54,7 @@ def upload_import():
     try:
         job = jobs.create(current_user, upload.filename or "", content, form.dry_run.data)
     except screening_import.FileRefused as exc:
-        form.file.errors = [*form.file.errors, *exc.problems]
+        form.file.errors = [*form.file.errors, *(str(problem) for problem in exc.problems)]
         return _page(form, 422)
     db.session.commit()
     jobs.start(job.id)

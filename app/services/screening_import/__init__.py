@@ -10,6 +10,7 @@ from .. import audit
 from .catalogue import load as load_catalogue
 from .checking import CREATE, DUPLICATE, REFUSED, RowResult, check_rows
 from .layout import COLUMNS, DEFAULT_START_TIME, MAX_BYTES, MAX_ROWS
+from .messages import Message, recording
 from .reading import FORMATS, FileRefused, Row, file_format, read
 from .report import CREATED, VALID, Report
 from .templates import template_csv, template_xlsx
@@ -17,7 +18,7 @@ from .writing import write
 
 __all__ = [
     "COLUMNS", "CREATE", "CREATED", "DEFAULT_START_TIME", "DUPLICATE", "FORMATS", "MAX_BYTES",
-    "MAX_ROWS", "REFUSED", "VALID", "FileRefused", "Report", "Row", "RowResult", "check",
+    "MAX_ROWS", "REFUSED", "VALID", "FileRefused", "Message", "Report", "Row", "RowResult", "check",
     "file_format", "import_file", "read", "template_csv", "template_xlsx", "write_checked",
 ]
 
@@ -25,7 +26,10 @@ __all__ = [
 def check(rows: list[Row], now: datetime | None = None,
           progress: Callable[[int], None] | None = None) -> list[RowResult]:
     """Every row's outcome, matched against a catalogue loaded in a few queries."""
-    return check_rows(rows, load_catalogue(rows), now or utcnow(), progress)
+    catalogue = load_catalogue(rows)
+    # Reasons that services raise keep their msgid: the report is translated when read.
+    with recording():
+        return check_rows(rows, catalogue, now or utcnow(), progress)
 
 
 def write_checked(results: list[RowResult], actor: User, source: str) -> int:

@@ -12,6 +12,7 @@ from .. import cities, localtime, money
 from ..screenings import MAX_ATTENDANCE, MAX_LENGTHS
 from .catalogue import Catalogue, CityRef, cell_date
 from .layout import DEFAULT_START_TIME, LIST_SEPARATOR
+from .messages import N_, Message, from_error
 from .reading import Row
 
 CREATE, DUPLICATE, REFUSED = "create", "duplicate", "refused"
@@ -48,7 +49,7 @@ class RowResult:
     number: int
     label: str
     outcome: str = CREATE
-    reasons: list[tuple[str, str]] = field(default_factory=list)
+    reasons: list[tuple[str, Message]] = field(default_factory=list)
     plan: Plan | None = None
     duplicate_of: int | None = None
     screening_id: int | None = None  # once written
@@ -93,23 +94,26 @@ def _money(cells: dict, amount_col: str, currency_col: str, reasons: list):
     if not amount and not currency:
         return None, None, None
     if not currency:
-        reasons.append((currency_col, f"Give the currency of {amount_col}."))
+        reasons.append((currency_col, Message.of(N_("Give the currency of %(column)s."),
+                                                 column=amount_col)))
         return None, None, None
     try:
         currency = money.check_currency(currency)
     except money.MoneyError as exc:
-        reasons.append((currency_col, str(exc)))
+        reasons.append((currency_col, from_error(exc)))
         return None, None, None
     if not amount:
-        reasons.append((amount_col, f"Give the amount, or leave {currency_col} empty."))
+        reasons.append((amount_col, Message.of(N_("Give the amount, or leave %(column)s empty."),
+                                               column=currency_col)))
         return None, None, None
     try:
         minor = money.parse(amount, currency)
     except money.MoneyError as exc:
-        reasons.append((amount_col, str(exc)))
+        reasons.append((amount_col, from_error(exc)))
         return None, None, None
     if minor <= 0:
-        reasons.append((amount_col, "The amount must be greater than zero, or left empty."))
+        reasons.append((amount_col, Message(N_("The amount must be greater than zero, or left "
+                                               "empty."))))
         return None, None, None
     return minor, currency, amount
 
@@ -119,7 +123,8 @@ def _attendance(cells: dict, reasons: list) -> int | None:
     if not text:
         return None
     if not text.isdigit() or int(text) > MAX_ATTENDANCE:
-        reasons.append(("attendance", f"Enter a whole number from 0 to {MAX_ATTENDANCE:,}."))
+        reasons.append(("attendance", Message.of(N_("Enter a whole number from 0 to %(limit)s."),
+                                                 numbers=("limit",), limit=MAX_ATTENDANCE)))
         return None
     return int(text)
 
@@ -129,7 +134,7 @@ def _visibility(cells: dict, reasons: list) -> Visibility:
     try:
         return Visibility(text or Visibility.CITY_ONLY)
     except ValueError:
-        reasons.append(("visibility", "Use public, city_only or on_request."))
+        reasons.append(("visibility", Message(N_("Use public, city_only or on_request."))))
         return Visibility.CITY_ONLY
 
 
@@ -138,38 +143,43 @@ def _match(cells: dict, catalogue: Catalogue, reasons: list):
     film_text = _text(cells, "film")
     film = catalogue.film(film_text)
     if film is None:
-        reasons.append(("film", f"No film with the slug or title \u201c{film_text}\u201d."
-                        if film_text else "Enter the film."))
+        reasons.append(("film", Message.of(N_("No film with the slug or title "
+                                              "\u201c%(text)s\u201d."), text=film_text)
+                        if film_text else Message(N_("Enter the film."))))
     collective_ids: list[int] = []
     names = [part.strip() for part in _text(cells, "collectives").split(LIST_SEPARATOR)]
     for name in filter(None, names):
         ref = catalogue.collective(name)
         if ref is None:
-            reasons.append(("collectives",
-                            f"No collective with the slug or name \u201c{name}\u201d."))
+            reasons.append(("collectives", Message.of(
+                N_("No collective with the slug or name \u201c%(text)s\u201d."), text=name)))
         elif ref.id not in collective_ids:
             collective_ids.append(ref.id)
     if not any(names):
-        reasons.append(("collectives", "Enter the host collective."))
+        reasons.append(("collectives", Message(N_("Enter the host collective."))))
     beneficiary_text = _text(cells, "beneficiary")
     beneficiary = catalogue.beneficiary(beneficiary_text)
     if beneficiary is None:
-        reasons.append(("beneficiary", f"No beneficiary with the slug or name "
-                        f"\u201c{beneficiary_text}\u201d." if beneficiary_text
-                        else "Enter who the money was for."))
+        reasons.append(("beneficiary", Message.of(
+            N_("No beneficiary with the slug or name \u201c%(text)s\u201d."),
+            text=beneficiary_text) if beneficiary_text
+            else Message(N_("Enter who the money was for."))))
     city_name, code = _text(cells, "city"), _text(cells, "country").upper()
     city = None
     if not code:
-        reasons.append(("country", "Enter the ISO 3166 country code (e.g. FI)."))
+        reasons.append(("country", Message(N_("Enter the ISO 3166 country code (e.g. FI)."))))
     elif cities.country_name(code) is None:
-        reasons.append(("country", f"{code!r} is not a known ISO 3166 country code."))
+        # The cities service's own messages (the same msgids, so the same translations).
+        reasons.append(("country", Message.of(
+            N_("'%(code)s' is not a known ISO 3166 country code."), code=code)))
     elif not city_name:
-        reasons.append(("city", "Enter the city."))
+        reasons.append(("city", Message(N_("Enter the city."))))
     else:
         city = catalogue.city(city_name, code)
         if city is None:
-            reasons.append(("city", f"We do not know a city called {city_name!r} in "
-                            f"{cities.country_name(code)}."))
+            reasons.append(("city", Message.of(
+                N_("We do not know a city called '%(name)s' in %(country)s."),
+                name=city_name, country=cities.country_name(code))))
     return film, collective_ids, beneficiary, city
 
 
@@ -181,27 +191,30 @@ def _check(row: Row, catalogue: Catalogue, now: datetime) -> RowResult:
     result = RowResult(row.number, label[:200])
     film, collective_ids, beneficiary, city = _match(cells, catalogue, reasons)
     if day is None:
-        reasons.append(("date", "Enter the date as YYYY-MM-DD (e.g. 2025-03-14)."
-                        if _text(cells, "date") else "Enter the date."))
+        reasons.append(("date", Message(N_("Enter the date as YYYY-MM-DD (e.g. 2025-03-14).")
+                                        if _text(cells, "date") else N_("Enter the date."))))
     if start is None:
-        reasons.append(("start_time", "Enter the local start time as HH:MM (e.g. 19:30)."))
+        reasons.append(("start_time", Message(N_("Enter the local start time as HH:MM "
+                                                 "(e.g. 19:30)."))))
     starts_at = None
     if day and start and city:
         try:
             starts_at = localtime.local_to_utc(datetime.combine(day, start), city.timezone)
         except localtime.LocalTimeError as exc:
-            reasons.append(("start_time", str(exc)))
+            reasons.append(("start_time", from_error(exc)))
         else:
             if starts_at >= now:
-                reasons.append(("date", "Only past screenings can be imported (they are "
-                                "recorded as held)."))
+                reasons.append(("date", Message(N_("Only past screenings can be imported (they "
+                                                   "are recorded as held)."))))
     texts = {column: _text(cells, column) for column in MAX_LENGTHS if column in cells}
     for column, limit in MAX_LENGTHS.items():
         if len(texts.get(column, "")) > limit:
-            reasons.append((column, f"Use at most {limit} characters."))
-    for column, what in (("venue_name", "the venue"), ("purpose", "what the money was for")):
+            reasons.append((column, Message.of(N_("Use at most %(limit)s characters."),
+                                               limit=limit)))
+    for column, missing in (("venue_name", N_("Enter the venue.")),
+                            ("purpose", N_("Enter what the money was for."))):
         if not texts.get(column):
-            reasons.append((column, f"Enter {what}."))
+            reasons.append((column, Message(missing)))
     visibility = _visibility(cells, reasons)
     goal_minor, goal_currency, _ = _money(cells, "goal_amount", "goal_currency", reasons)
     _, raised_currency, raised = _money(cells, "raised_amount", "raised_currency", reasons)
@@ -212,8 +225,8 @@ def _check(row: Row, catalogue: Catalogue, now: datetime) -> RowResult:
         # Re-importing the same file must be harmless: a screening already recorded is skipped.
         number = catalogue.existing[(film.id, city.id, day)]
         result.outcome, result.duplicate_of = DUPLICATE, number
-        result.reasons = [("date", f"Already recorded as screening #{number} (same film, "
-                           "city and date).")]
+        result.reasons = [("date", Message.of(N_("Already recorded as screening #%(id)s (same "
+                                                 "film, city and date)."), id=number))]
         return result
     if reasons:
         result.outcome, result.reasons = REFUSED, reasons
@@ -240,8 +253,9 @@ def check_rows(rows: list[Row], catalogue: Catalogue, now: datetime,
             key = (result.plan.film_id, result.plan.city.key, result.plan.local_day)
             if key in seen:
                 result.outcome, result.plan = REFUSED, None
-                result.reasons = [("date", f"Row {seen[key]} has the same film, city and "
-                                   "date: a screening can be listed once.")]
+                result.reasons = [("date", Message.of(
+                    N_("Row %(row)s has the same film, city and date: a screening can be "
+                       "listed once."), row=seen[key]))]
             else:
                 seen[key] = row.number
         results.append(result)

@@ -19,15 +19,18 @@ from ..errors import NotFound
 from . import check, write_checked
 from .checking import REFUSED
 from .layout import MAX_BYTES
-from .reading import FileRefused, file_format, read
+from .messages import N_, Message
+from .reading import FileRefused, file_format, read, too_large
 from .report import Report
 
 RUNNING = (ImportStatus.PENDING, ImportStatus.CHECKING, ImportStatus.IMPORTING)
 STALE_AFTER = timedelta(minutes=5)
 PROGRESS_STEPS = 50  # progress commits per file, whatever its length
-STALLED = "The import stopped without finishing (the server may have restarted); nothing " \
-          "was written. Upload the file again."
-CRASHED = "An unexpected error stopped the import; nothing was written."
+# Stored on the job as msgids: translated for whoever opens the job page.
+STALLED = Message(N_("The import stopped without finishing (the server may have restarted); "
+                     "nothing was written. Upload the file again."))
+CRASHED = Message(N_("An unexpected error stopped the import; nothing was written."))
+CANNOT_IMPORT = Message(N_("The account that uploaded the file can no longer import."))
 
 _threads: dict[int, threading.Thread] = {}
 
@@ -36,7 +39,7 @@ def create(actor: User, filename: str, content: bytes, dry_run: bool) -> ImportJ
     """A pending job holding the file; FileRefused for a wrong kind of file or a too large one."""
     fmt = file_format(filename)
     if len(content) > MAX_BYTES:
-        raise FileRefused([f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB: split it."])
+        raise too_large()
     job = ImportJob(created_by_id=actor.id, filename=filename[:255], file_format=fmt,
                     content=content, dry_run=dry_run, status=ImportStatus.PENDING)
     db.session.add(job)
@@ -182,7 +185,7 @@ def _run(job_id: int) -> None:
     actor = db.session.get(User, actor_id) if actor_id is not None else None
     if actor is None or not actor.is_coordinator:
         _finish(job_id, ImportStatus.FAILED,
-                Report(error="The account that uploaded the file can no longer import."))
+                Report(error=CANNOT_IMPORT))
         db.session.commit()
         return
     # Every row and the job's end in one transaction: all written, or none.

@@ -7,16 +7,24 @@ from dataclasses import dataclass, field
 
 from ..errors import DomainError
 from .layout import MAX_BYTES, MAX_ROWS, MAX_UNPACKED_BYTES, map_headers
+from .messages import N_, Message
 
 FORMATS = ("csv", "xlsx")
 
 
 class FileRefused(DomainError):
-    """The file as a whole cannot be read; problems say why, in words safe to show."""
+    """The file as a whole cannot be read; problems say why, in words safe to show (str() of
+    each gives it in the current language)."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__(" ".join(problems))
+    def __init__(self, problems: list[Message]):
+        super().__init__(" ".join(str(problem) for problem in problems))
         self.problems = problems
+
+
+def too_large() -> FileRefused:
+    """The refusal of a file over MAX_BYTES."""
+    return FileRefused([Message.of(N_("The file is larger than %(mb)s MB: split it."),
+                                   mb=MAX_BYTES // (1024 * 1024))])
 
 
 @dataclass
@@ -31,22 +39,22 @@ def file_format(filename: str) -> str:
     """"csv" or "xlsx" from the file name; FileRefused for anything else."""
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if suffix not in FORMATS:
-        raise FileRefused(["Upload a .csv or .xlsx file (an .xls or .ods file must first be "
-                           "saved as .xlsx or as CSV UTF-8)."])
+        raise FileRefused([Message(N_("Upload a .csv or .xlsx file (an .xls or .ods file must "
+                                      "first be saved as .xlsx or as CSV UTF-8)."))])
     return suffix
 
 
 def read(content: bytes, fmt: str) -> list[Row]:
     """The file's non-empty data rows; FileRefused for a file that breaks a limit or rule."""
     if len(content) > MAX_BYTES:
-        raise FileRefused([f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB: split it."])
+        raise too_large()
     if not content.strip():
-        raise FileRefused(["The file is empty."])
+        raise FileRefused([Message(N_("The file is empty."))])
     table = _csv_table(content) if fmt == "csv" else _xlsx_table(content)
     try:
         headers = next(table)
     except StopIteration:
-        raise FileRefused(["The file is empty."]) from None
+        raise FileRefused([Message(N_("The file is empty."))]) from None
     positions, problems = map_headers([_text(cell) for cell in headers])
     if problems:
         raise FileRefused(problems)
@@ -57,10 +65,11 @@ def read(content: bytes, fmt: str) -> list[Row]:
         if all(_text(value) == "" for value in cells.values()):
             continue  # blank lines between blocks of data are common in spreadsheets
         if len(rows) == MAX_ROWS:
-            raise FileRefused([f"The file has more than {MAX_ROWS:,} rows: split it."])
+            raise FileRefused([Message.of(N_("The file has more than %(max)s rows: split it."),
+                                          numbers=("max",), max=MAX_ROWS)])
         rows.append(Row(number, cells))
     if not rows:
-        raise FileRefused(["The file has a header row but no data rows."])
+        raise FileRefused([Message(N_("The file has a header row but no data rows."))])
     return rows
 
 
@@ -71,17 +80,20 @@ def _text(value: object) -> str:
 def _decode(content: bytes) -> str:
     """UTF-8 text, with or without a byte order mark; anything else is refused by name."""
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FileRefused(["The file is encoded as UTF-16: save it as \u201cCSV UTF-8\u201d."])
+        raise FileRefused([Message(N_("The file is encoded as UTF-16: save it as "
+                                      "\u201cCSV UTF-8\u201d."))])
     if content.startswith(b"PK\x03\x04"):
-        raise FileRefused(["This looks like an XLSX file with a .csv name: rename it to .xlsx."])
+        raise FileRefused([Message(N_("This looks like an XLSX file with a .csv name: rename "
+                                      "it to .xlsx."))])
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = content[: exc.start].count(b"\n") + 1
-        raise FileRefused([
-            f"The file is not UTF-8 (byte 0x{content[exc.start]:02x} on line {line}); it was "
-            "probably saved as Windows-1252 or Latin-1. Save it as \u201cCSV UTF-8\u201d."
-        ]) from None
+        raise FileRefused([Message.of(
+            N_("The file is not UTF-8 (byte %(byte)s on line %(line)s); it was probably saved "
+               "as Windows-1252 or Latin-1. Save it as \u201cCSV UTF-8\u201d."),
+            byte=f"0x{content[exc.start]:02x}", line=line,
+        )]) from None
 
 
 def _delimiter(header_line: str) -> str:
@@ -94,13 +106,16 @@ def _delimiter(header_line: str) -> str:
 def _csv_table(content: bytes):
     text = _decode(content)
     if "\x00" in text:
-        raise FileRefused(["The file contains NUL bytes: it is not a CSV text file."])
+        raise FileRefused([Message(N_("The file contains NUL bytes: it is not a CSV text "
+                                      "file."))])
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
     try:
         yield from ([cell for cell in row] for row in reader)
     except csv.Error as exc:
-        raise FileRefused([f"The CSV file is malformed on line {reader.line_num}: {exc}."]) \
+        # The csv module's own explanation is English: it is kept as a value.
+        raise FileRefused([Message.of(N_("The CSV file is malformed on line %(line)s: "
+                                         "%(error)s."), line=reader.line_num, error=str(exc))]) \
             from None
 
 
@@ -112,15 +127,15 @@ def _xlsx_table(content: bytes):
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile:
-        raise FileRefused(["The file is not a valid XLSX workbook (an .xls file must first be "
-                           "saved as .xlsx)."]) from None
+        raise FileRefused([Message(N_("The file is not a valid XLSX workbook (an .xls file "
+                                      "must first be saved as .xlsx)."))]) from None
     if unpacked > MAX_UNPACKED_BYTES:
-        raise FileRefused(["The workbook is too large once unpacked: split it."])
+        raise FileRefused([Message(N_("The workbook is too large once unpacked: split it."))])
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds (KeyError, InvalidFileException...)
-        raise FileRefused([f"The XLSX workbook cannot be read ({type(exc).__name__})."]) \
-            from None
+        raise FileRefused([Message.of(N_("The XLSX workbook cannot be read (%(error)s)."),
+                                      error=type(exc).__name__)]) from None
     try:
         sheet = workbook.worksheets[0]
         for values in sheet.iter_rows(values_only=True):

@@ -3,7 +3,10 @@
 import json
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from .checking import CREATE, DUPLICATE, REFUSED, RowResult
+from .messages import Message
 
 # What a row came to, as the report names it.
 CREATED, VALID = "created", "valid"
@@ -12,13 +15,14 @@ ORDER = {REFUSED: 0, DUPLICATE: 1, VALID: 2, CREATED: 3}
 
 @dataclass
 class Report:
-    """What happened to the file and to each row."""
+    """What happened to the file and to each row; its messages are translated when shown."""
 
     dry_run: bool = False
     written: bool = False
-    problems: list[str] = field(default_factory=list)  # the file as a whole was refused
+    problems: list[Message] = field(default_factory=list)  # the file as a whole was refused
+    # {"row", "outcome", "label", "reasons": [[column, Message], ...], "screening_id"}
     rows: list[dict] = field(default_factory=list)
-    error: str | None = None  # an unexpected failure: nothing was written
+    error: Message | None = None  # an unexpected failure: nothing was written
 
     @classmethod
     def of(cls, results: list[RowResult], *, dry_run: bool, written: bool) -> "Report":
@@ -53,36 +57,61 @@ class Report:
         return sorted(self.rows, key=lambda row: (ORDER[row["outcome"]], row["row"]))
 
     def to_json(self) -> str:
-        """The report as stored on an ImportJob."""
-        return json.dumps({"dry_run": self.dry_run, "written": self.written,
-                           "problems": self.problems, "rows": self.rows, "error": self.error})
+        """The report as stored on an ImportJob: messages as msgids and values."""
+        rows = [{**row, "reasons": [[column, message.to_json()]
+                                    for column, message in row["reasons"]]}
+                for row in self.rows]
+        return json.dumps({
+            "dry_run": self.dry_run, "written": self.written,
+            "problems": [problem.to_json() for problem in self.problems], "rows": rows,
+            "error": self.error.to_json() if self.error is not None else None,
+        })
 
     @classmethod
     def from_json(cls, text: str | None) -> "Report | None":
-        """A stored report, or None before there is one."""
+        """A stored report, or None before there is one. Reports stored before messages were
+        translatable hold plain English strings: they load as messages of that text."""
         if not text:
             return None
         data = json.loads(text)
-        return cls(dry_run=data["dry_run"], written=data["written"], problems=data["problems"],
-                   rows=data["rows"], error=data.get("error"))
+        rows = [{**row, "reasons": [[column, Message.from_json(message)]
+                                    for column, message in row["reasons"]]}
+                for row in data["rows"]]
+        error = data.get("error")
+        return cls(dry_run=data["dry_run"], written=data["written"],
+                   problems=[Message.from_json(problem) for problem in data["problems"]],
+                   rows=rows, error=Message.from_json(error) if error else None)
 
     def lines(self) -> list[str]:
-        """The report as printed lines: the problems, then each row worth reading."""
+        """The report as printed lines, in the current language: the problems, then each row
+        worth reading, then the counts."""
         if self.problems or self.error:
-            return [f"File refused: {problem}" for problem in self.problems] + (
-                [f"Import failed: {self.error}"] if self.error else [])
+            return [_("File refused: %(problem)s", problem=str(problem))
+                    for problem in self.problems] + (
+                [_("Import failed: %(error)s", error=str(self.error))] if self.error else [])
         lines = []
         for row in self.sorted_rows():
-            if row["outcome"] in (REFUSED, DUPLICATE):
-                word = "refused" if row["outcome"] == REFUSED else "skipped"
-                for column, message in row["reasons"]:
-                    lines.append(f"Row {row['row']} {word} ({row['label']}): {column}: {message}")
+            if row["outcome"] not in (REFUSED, DUPLICATE):
+                continue
+            for column, message in row["reasons"]:
+                values = {"row": row["row"], "label": row["label"], "column": column,
+                          "message": str(message)}
+                if row["outcome"] == REFUSED:
+                    lines.append(_("Row %(row)s refused (%(label)s): %(column)s: %(message)s",
+                                   **values))
+                else:
+                    lines.append(_("Row %(row)s skipped (%(label)s): %(column)s: %(message)s",
+                                   **values))
         counts = self.counts
-        verb = "Created" if self.written else "Valid"
-        lines.append(f"{verb}: {counts[CREATED] + counts[VALID]}, skipped as duplicates: "
-                     f"{counts[DUPLICATE]}, refused: {counts[REFUSED]}.")
+        values = {"done": counts[CREATED] + counts[VALID], "skipped": counts[DUPLICATE],
+                  "refused": counts[REFUSED]}
+        lines.append(_("Created: %(done)s, skipped as duplicates: %(skipped)s, refused: "
+                       "%(refused)s.", **values) if self.written else
+                     _("Valid: %(done)s, skipped as duplicates: %(skipped)s, refused: "
+                       "%(refused)s.", **values))
         if self.refused:
-            lines.append("Nothing was written: correct the refused rows and import the file again.")
+            lines.append(_("Nothing was written: correct the refused rows and import the file "
+                           "again."))
         elif self.dry_run:
-            lines.append("Dry run: nothing was written.")
+            lines.append(_("Dry run: nothing was written."))
         return lines

@@ -1,8 +1,12 @@
-"""Downloadable template files: the header row and one example row, as CSV and XLSX."""
+"""Downloadable template files: the header row and one example row, as CSV and XLSX. Column
+names stay English (the import reads them); the XLSX's notes on the columns are in the
+language of the request that downloads it (English without one)."""
 
 import csv
 import io
 from datetime import date, time
+
+from flask_babel import gettext as _
 
 from .layout import COLUMNS
 
@@ -44,9 +48,11 @@ def template_xlsx() -> bytes:
         sheet.column_dimensions[letter].width = max(12, len(column.name) + 2)
     sheet.freeze_panes = "A2"
     help_sheet = workbook.create_sheet("Columns")
-    help_sheet.append(["column", "required", "what it holds"])
+    help_sheet.append([_("Column"), _("Required"), _("What it holds")])
     for column in COLUMNS:
-        help_sheet.append([column.name, "yes" if column.required else "no", column.help])
+        # str(): openpyxl writes plain text only, and this translates the lazy description.
+        help_sheet.append([column.name, _("yes") if column.required else _("no"),
+                           str(column.help)])
     for cell in help_sheet[1]:
         cell.font = Font(bold=True)
     help_sheet.column_dimensions["C"].width = 90

@@ -11,9 +11,12 @@
   var bar = box.querySelector("[data-bar]");
   var count = box.querySelector("[data-count]");
   var status = box.querySelector("[data-status]");
-  // The page gives the texts, translated; the script only places them.
+  // The page gives the texts, translated (the JSON carries numbers only); the script places
+  // them, with the numbers written the way the page's language writes them.
   function label(status) { return box.getAttribute("data-label-" + status); }
-  var rowsChecked = box.getAttribute("data-rows-checked") || "";
+  var countText = box.getAttribute("data-count-text") || "{done} / {total}";
+  var numbers = window.Intl ? new Intl.NumberFormat(document.documentElement.lang || undefined)
+    : { format: String };
 
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -25,7 +28,8 @@
         if (data.finished) { window.location.reload(); return; }
         bar.value = data.percent;
         bar.textContent = data.percent + "%";
-        count.textContent = data.processed_rows + " / " + data.total_rows + " " + rowsChecked;
+        count.textContent = countText.replace("{done}", numbers.format(data.processed_rows))
+          .replace("{total}", numbers.format(data.total_rows));
         if (label(data.status)) { status.textContent = label(data.status); }
         window.setTimeout(poll, INTERVAL_MS);
       })
