@@ -29,12 +29,14 @@ $(VENV)/.installed-prod: pyproject.toml | $(BIN)/python
 LOCALES := uk it fr de pl es
 KEYWORDS := -k _ -k _l -k gettext -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 \
 	-k pgettext:1c,2 -k npgettext:1c,2,3
+# pybabel's default also skips folders whose names start with "_" (templates/_macros, _partials).
+IGNORE_DIRS := --ignore-dirs=".* node_modules"
 PO_FILES := $(foreach l,$(LOCALES),app/translations/$(l)/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 # Extract every msgid into the template, then merge it into each catalogue (new ones made).
 messages: $(VENV)/.installed
-	$(BIN)/pybabel -q extract -F babel.cfg $(KEYWORDS) --project="Solidarity Screenings" \
+	$(BIN)/pybabel -q extract -F babel.cfg $(KEYWORDS) $(IGNORE_DIRS) --project="Solidarity Screenings" \
 		-o app/translations/messages.pot .
 	@for l in $(LOCALES); do \
 		if [ -f app/translations/$$l/LC_MESSAGES/messages.po ]; then \

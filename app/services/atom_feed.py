@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 
 from ..extensions import db
 from ..models import Screening, Status, utcnow
@@ -62,7 +63,8 @@ def summary(screening: Screening, now: datetime | None = None) -> str:
         _("Where: %(where)s", where=calendars.location(screening, now)),
         _("Film: %(title)s (%(year)s)", title=film.title, year=film.year) if film.year
         else _("Film: %(title)s", title=film.title),
-        _("Status: %(status)s", status=STATUS_WORDS.get(screening.status, _("Confirmed"))),
+        _("Status: %(status)s", status=STATUS_WORDS.get(
+            screening.status, pgettext("screening status", "Confirmed"))),
         _("Fundraiser for %(beneficiary)s: %(purpose)s",
           beneficiary=screening.fundraiser.beneficiary.name,
           purpose=screening.fundraiser.purpose),
