@@ -275,3 +275,21 @@ def shoot(page, name: str) -> None:
     """A full-page screenshot in ROOT/screenshots (gitignored) to look at by eye."""
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+# Leaflet's and markercluster's own flags (no public API says "the map has stopped moving").
+_MAP_STILL_JS = """() => {
+    const found = window.screeningMap;
+    if (!found) return false;
+    const map = found.map;
+    return !map._animatingZoom && !(map._panAnim && map._panAnim._inProgress)
+        && !found.cluster._inZoomAnimation;
+}"""
+
+
+def map_settled(page) -> None:
+    """Wait until the map has stopped zooming, panning and spreading clusters: a pin clicked
+    in the middle of an animation may be swapped out under the pointer on a busy machine."""
+    page.wait_for_function(_MAP_STILL_JS)
+    # Two frames more, for the markers' own transitions to land where they end.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")

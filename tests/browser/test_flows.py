@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.services import cities
-from tests.browser.conftest import COORDINATOR, DESKTOP, ORGANISER, PHONE, shoot
+from tests.browser.conftest import COORDINATOR, DESKTOP, ORGANISER, PHONE, map_settled, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -126,13 +126,16 @@ def test_from_registration_to_the_visitors_calendar(live, browser):
     expect(card).to_contain_text("Tampere, Finland")
     expect(card).to_contain_text("Boathouse, Rantatie 4")  # a public venue
     # Tampere is near Helsinki's four: one cluster of five, which a tap opens up.
+    map_settled(visitor)
     visitor.locator(".marker-cluster", has_text="5").click()
     pin = visitor.locator(f'img.leaflet-marker-icon[title="{TITLE}, Tampere"]')
     pin.wait_for()
+    map_settled(visitor)
     shoot(visitor, "flow-7-map-phone")
     pin.click()
     popup_link = visitor.locator(".leaflet-popup-content a")
     expect(popup_link).to_have_text(TITLE)
+    map_settled(visitor)  # the popup pans the map into view first
     # Waiting set up before the click: the page can load before a wait begun after it.
     with visitor.expect_navigation(url=f"**/screenings/{screening_id}/**"):
         popup_link.click()

@@ -4,7 +4,14 @@ text-only popups, and the list alone without JavaScript."""
 
 import pytest
 
-from tests.browser.conftest import CITIES, OPEN_POINT, SCREENSHOTS, SECRET_POINT, XSS_TITLE
+from tests.browser.conftest import (
+    CITIES,
+    OPEN_POINT,
+    SCREENSHOTS,
+    SECRET_POINT,
+    XSS_TITLE,
+    map_settled,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -77,22 +84,30 @@ def test_the_map_clusters_pins_and_leads_to_the_screening(live, browser):
     page.screenshot(path=str(SCREENSHOTS / "map-desktop.png"), full_page=True)
 
     # A single pin: its popup names the public venue's address.
-    page.click('img.leaflet-marker-icon[title="Warsaw open night, Warsaw"]')
+    map_settled(page)
+    warsaw = page.locator('img.leaflet-marker-icon[title="Warsaw open night, Warsaw"]')
+    warsaw.click()
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert "Venue warsaw, Street 5, Warsaw, PL" in popup.inner_text()
+    # Escape closes it from the focused pin too, and the focus stays on that pin.
     page.keyboard.press("Escape")
+    expect(page.locator(".leaflet-popup")).to_have_count(0)
+    expect(warsaw).to_be_focused()
 
     # The cluster of identical points spreads out (spiderfies) on a click; follow one pin.
+    map_settled(page)
     cluster.click()
     target = page.locator('img.leaflet-marker-icon[title="Helsinki night 2, Helsinki"]')
     target.wait_for()
+    map_settled(page)
     target.click()
     link = page.locator(".leaflet-popup-content a")
     link.wait_for()
     assert link.inner_text() == "Helsinki night 2"
     assert "Helsinki, FI" in popup.inner_text()
     assert "Venue helsinki" not in popup.inner_text()  # a private venue: the city only
+    map_settled(page)  # the popup pans the map into view first
     # Waiting set up before the click: the page can load before a wait begun after it.
     with page.expect_navigation(url=f"**/screenings/{live.ids['helsinki-2']}/**"):
         link.click()

@@ -98,6 +98,7 @@
     pin.bindPopup(function () { return popupContent(props); },
                   { maxWidth: Math.max(150, Math.min(300, container.clientWidth - 130)),
                     autoPanPaddingTopLeft: [56, 16], autoPanPaddingBottomRight: [16, 24] });
+    pin.on("popupopen", function () { openPin = pin; });
     return pin;
   }
 
@@ -117,6 +118,24 @@
   map.addLayer(cluster);
   // For people poking at the page, and for the browser test.
   window.screeningMap = { map: map, cluster: cluster };
+
+  // Leaflet closes a popup on Escape only while the map box itself has focus; once a pin or
+  // the popup's link has it, Escape did nothing. Close it from anywhere in the map and give
+  // the focus back to the pin that opened it, so keyboard users keep their place.
+  var openPin = null;
+  map.on("popupclose", function () { openPin = null; });
+  container.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !openPin) {
+      return;
+    }
+    var pin = openPin;
+    map.closePopup();
+    var icon = pin.getElement();
+    if (icon) {
+      icon.focus();
+    }
+    event.preventDefault();
+  });
 
   say(text("loading"));
   fetch(settings.geojson, { credentials: "same-origin",
