@@ -1,7 +1,9 @@
 """Which locale a request is served in: the visitor's explicit choice (the `lang` cookie), else
 the browser's preferred one among LANGUAGES, else the default; and what templates need of it."""
 
-from collections.abc import Iterator, Mapping
+import dataclasses
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from babel import Locale
@@ -39,6 +41,34 @@ def current_language() -> str:
     """The request's language code ("uk"), for <html lang> and the chooser."""
     locale = get_locale()
     return str(locale) if locale is not None else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def country_name(code: str | None, fallback: str | None = None) -> str:
+    """A country's name in the reader's language from CLDR ("UA" -> "Ucraina", "Україна");
+    `fallback` (the stored English name), else the code, where CLDR has no name for it."""
+    code = (code or "").upper()
+    locale = get_locale() or Locale("en")
+    return locale.territories.get(code) or fallback or code
+
+
+def name_order(name: str) -> str:
+    """A sort key for names in any language: case and accents ignored ("Österreich" beside
+    "Oman"). Without a collation library this is code-point order within a script."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def countries_by_name(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(code, stored name) pairs as (code, name in the reader's language), sorted by that."""
+    named = [(code, country_name(code, name)) for code, name in pairs]
+    return sorted(named, key=lambda pair: name_order(pair[1]))
+
+
+def with_country_names(groups: Iterable) -> list:
+    """Breakdown rows by country (dataclasses keyed by code, labelled with the stored name)
+    relabelled in the reader's language; the figures are cached for every language alike."""
+    return [dataclasses.replace(group, label=country_name(group.key, group.label))
+            for group in groups]
 
 
 def install(app: Flask) -> None:

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 
+from .locales import countries_by_name
 from .organiser.forms import options
 from .services.errors import ValidationFailed
 from .services.ledger.progress import FilterOptions
@@ -30,7 +31,8 @@ class MoneyFilterForm(FlaskForm):
 
     def fill(self, choices: FilterOptions, all_collectives_label: str) -> None:
         """Options from the database, each select led by "all"."""
-        self.country.choices = options([("", _("All countries")), *choices.countries])
+        self.country.choices = options([("", _("All countries")),
+                                        *countries_by_name(choices.countries)])
         self.film.choices = options([("", _("All films")), *choices.films])
         self.beneficiary.choices = options([("", _("All beneficiaries")), *choices.beneficiaries])
         self.collective.choices = options([("", all_collectives_label), *choices.collectives])

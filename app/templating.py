@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from .locales import LazyLabels
+from .locales import LazyLabels, country_name
 from .models import Status, Visibility
 from .services import content_languages, localtime, money, permissions, privacy
 
@@ -103,6 +103,7 @@ def install(app: Flask) -> None:
     app.add_template_filter(local_date, "local_date")
     app.add_template_filter(iso_local, "iso_local")
     app.add_template_filter(language_name, "language_name")
+    app.add_template_filter(country_name, "country_name")
     app.add_template_global(format_money, "format_money")
     app.add_template_global(format_percent, "format_percent")
     # public/_languages.html: a description or synopsis for the reader, and the languages shown.

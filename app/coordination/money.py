@@ -2,6 +2,7 @@
 the beneficiary; shared with the organisers' page (app/organiser/money.py), which narrows it
 to their collectives."""
 
+from dataclasses import replace
 from datetime import date
 from urllib.parse import urlencode
 
@@ -12,6 +13,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
+from ..locales import with_country_names
 from ..models import utcnow
 from ..money_filters_form import MoneyFilterForm
 from ..services import charts
@@ -79,6 +81,8 @@ def _render_body(*, scope: frozenset[int] | None, endpoint: str, heading: str,
         else:
             board = progress.dashboard(filters, page=request.args.get("page", 1, type=int),
                                        per_page=PER_PAGE)
+            board = replace(board, breakdowns={
+                **board.breakdowns, "country": with_country_names(board.breakdowns["country"])})
             unconverted = board.totals.unconverted
             month_chart = charts.month_chart(
                 board.breakdowns["month"], board.totals.base_currency,

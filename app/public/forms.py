@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 
+from ..locales import countries_by_name, country_name, name_order
 from ..services.errors import ValidationFailed
 from ..services.screenings.facets import FilterChoices
 from ..services.screenings.search import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
@@ -23,10 +24,13 @@ def _options(first: str, pairs) -> list[SelectChoice]:
 
 
 def _city_options(first: str, cities) -> list[SelectChoice]:
-    """Cities grouped by country, so that two cities of one name stay apart."""
+    """Cities grouped by country (named in the reader's language), so that two cities of one
+    name stay apart."""
+    named = sorted(((country_name(code), name, city_id) for city_id, name, code in cities),
+                   key=lambda row: (name_order(row[0]), name_order(row[1]), row[2]))
     return [SelectChoice("", first),
             *(SelectChoice(str(city_id), name, optgroup=country)
-              for city_id, name, country in cities)]
+              for country, name, city_id in named)]
 
 
 class ScreeningFilterForm(FlaskForm):
@@ -49,7 +53,7 @@ class ScreeningFilterForm(FlaskForm):
 
     def fill(self, choices: FilterChoices) -> None:
         """Options from the service, each select led by "any"."""
-        self.country.choices = _options(_("Any country"), choices.countries)
+        self.country.choices = _options(_("Any country"), countries_by_name(choices.countries))
         self.city.choices = _city_options(_("Any city"), choices.cities)
         self.film.choices = _options(_("Any film"), choices.films)
         self.collective.choices = _options(_("Any collective"), choices.collectives)

@@ -24,7 +24,7 @@ from .search import ScreeningFilters
 
 @dataclass(frozen=True)
 class FilterChoices:
-    """(value, label) pairs for the selects; cities also carry their country's name."""
+    """(value, label) pairs for the selects; cities also carry their country's code."""
 
     countries: list[tuple[str, str]]
     cities: list[tuple[int, str, str]]
@@ -57,7 +57,7 @@ def _public_choices() -> FilterChoices:
         countries=_pairs(select(Country.code, Country.name).where(
             Country.id.in_(select(City.country_id).where(City.id.in_(city_ids))))
             .order_by(Country.name)),
-        cities=_pairs(select(City.id, City.name, Country.name)
+        cities=_pairs(select(City.id, City.name, Country.code)
                       .join(Country, City.country_id == Country.id)
                       .where(City.id.in_(city_ids)).order_by(Country.name, City.name, City.id)),
         films=_pairs(select(Film.slug, Film.title).where(
@@ -107,7 +107,7 @@ def filter_choices(chosen: ScreeningFilters | None = None) -> FilterChoices:
     base = _cached_public_choices()
     cities = base.cities
     for city_id in (chosen.city_id, chosen.near_city_id):
-        cities = _with_chosen(cities, city_id, select(City.id, City.name, Country.name)
+        cities = _with_chosen(cities, city_id, select(City.id, City.name, Country.code)
                               .join(Country, City.country_id == Country.id)
                               .where(City.id == city_id))
     return FilterChoices(
