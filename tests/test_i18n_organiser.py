@@ -7,14 +7,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from babel.messages import Catalog
-from babel.messages.mofile import write_mo
 
 from app.extensions import db
 from app.models import Contribution, Incident, Role, Status
 from app.services import money
 from tests.conftest import login, make_collective, make_screening, make_user
-from tests.helpers import page, visible_text
+from tests.helpers import page, serve_catalogue, visible_text
 from tests.test_lifecycle import add_helsinki
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,18 +47,7 @@ ITALIAN = {
 @pytest.fixture
 def italian(app, tmp_path, monkeypatch):
     """Serve ITALIAN to readers who chose Italian, over whatever the real catalogue holds."""
-    catalog = Catalog(locale="it")
-    for msgid, msgstr in ITALIAN.items():
-        catalog.add(msgid, msgstr)
-    folder = tmp_path / "it" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    with (folder / "messages.mo").open("wb") as target:
-        write_mo(target, catalog)
-    config = app.extensions["babel"]
-    # Later directories win when Flask-Babel merges them; translations are cached per locale.
-    monkeypatch.setattr(config, "translation_directories",
-                        [*config.translation_directories, str(tmp_path)])
-    monkeypatch.setattr(config.instance.domain_instance, "cache", {})
+    serve_catalogue(app, tmp_path, monkeypatch, "it", ITALIAN)
 
 
 @pytest.fixture

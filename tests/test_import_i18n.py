@@ -8,9 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from babel.messages import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
-from babel.messages.mofile import write_mo
 from flask_babel import force_locale, gettext
 from openpyxl import load_workbook
 
@@ -20,7 +18,7 @@ from app.services import money, screening_import
 from app.services.screening_import import jobs
 from app.services.screening_import.messages import N_, Message, from_error, recording
 from tests.conftest import login, make_collective, make_user
-from tests.helpers import page, visible_text
+from tests.helpers import page, serve_catalogue, visible_text
 from tests.test_screening_import import csv_bytes, good
 from tests.test_screening_import_web import finish, upload
 
@@ -62,18 +60,7 @@ ITALIAN = {
 @pytest.fixture
 def italian(app, tmp_path, monkeypatch):
     """Serve ITALIAN to readers who chose Italian, over whatever the real catalogue holds."""
-    catalog = Catalog(locale="it")
-    for msgid, msgstr in ITALIAN.items():
-        catalog.add(msgid, msgstr)
-    folder = tmp_path / "it" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    with (folder / "messages.mo").open("wb") as target:
-        write_mo(target, catalog)
-    config = app.extensions["babel"]
-    # Later directories win when Flask-Babel merges them; translations are cached per locale.
-    monkeypatch.setattr(config, "translation_directories",
-                        [*config.translation_directories, str(tmp_path)])
-    monkeypatch.setattr(config.instance.domain_instance, "cache", {})
+    serve_catalogue(app, tmp_path, monkeypatch, "it", ITALIAN)
 
 
 @pytest.fixture
